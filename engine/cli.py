@@ -1,0 +1,43 @@
+"""The headless command line: every subcommand but the app itself lives here.
+
+Each module in ``engine.commands`` adds its subcommands with ``register(subparsers)`` and sets
+``func(args) -> int`` on them. A ``UserError`` raised anywhere below ends the command with its
+one sentence on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from engine.commands import COMMAND_MODULES
+
+
+class UserError(Exception):
+    """A problem the user can fix; its message is one sentence that says how."""
+
+
+def build_parser(prog: str = "codeact-explorer") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Race a JSON tool-calling agent against a CodeAct agent and count the tokens.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run one subcommand, turning user errors and Ctrl-C into one line and an exit status."""
+    try:
+        return func(args)
+    except UserError as exc:
+        print(f"codeact-explorer: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("codeact-explorer: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,1 @@
+"""The workload: a mock project-management platform with 120 tools, and the task suite."""

@@ -1,0 +1,13 @@
+"""Every test runs with its own CodeAct Explorer home, never the user's real files."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("CODEACT_EXPLORER_HOME", str(home))
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    return home

@@ -1,0 +1,1 @@
+"""The Textual app: screens, widgets and styles. Depends on the engine, never the reverse."""
