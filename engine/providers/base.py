@@ -1,0 +1,90 @@
+"""The one streaming interface every model provider speaks.
+
+A request is Mistral's chat-completion wire format (messages as dicts, tools as function
+schemas), because that is the live API we reproduce; the scripted and replay providers read the
+same request. A reply streams as ``TextChunk``/``ToolCallChunk`` items and always ends with one
+``Finish`` carrying the finish reason and, when the API reports it, the usage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+ErrorKind = Literal[
+    "auth", "rate_limit", "server", "timeout", "network", "bad_request", "truncated", "config"
+]
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One round's request, in Mistral's wire format."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | None = None  # "auto" | "any" | "none" | None (provider default)
+    parallel_tool_calls: bool = False
+    temperature: float = 0.0
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallChunk:
+    """One whole tool call (Mistral streams each call whole). ``arguments`` is raw JSON text."""
+
+    index: int
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class Finish:
+    """Last item of every stream. ``reason`` is "stop", "tool_calls", "length", ..."""
+
+    reason: str
+    usage: ApiUsage | None = None
+
+
+StreamChunk = TextChunk | ToolCallChunk | Finish
+
+
+@dataclass
+class ProviderError(Exception):
+    """A provider failure, with one sentence a user can act on."""
+
+    message: str
+    kind: ErrorKind = "server"
+    retryable: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A source of model replies. ``scripted`` is True for anything that is not a real model."""
+
+    name: str
+    model: str
+    scripted: bool
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        """Stream one reply; raises ``ProviderError`` on failure (after its own retries)."""
+        ...
+
+    async def aclose(self) -> None: ...
