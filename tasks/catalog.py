@@ -1,0 +1,131 @@
+"""The tool catalog: 20 resources x 6 actions = 120 tools, generated from ``tasks.resources``.
+
+Tool names are ``f"{resource}_{action}"`` (``users_search``, ``time_entries_list``). Parameter
+order is the positional order of the Python API: ``list(page, page_size, **filters)``,
+``search(query, page, page_size, **filters)``, ``get(id)``, ``create(required..., optional...)``,
+``update(id, **fields)``, ``delete(id)``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from tasks.resources import RESOURCES, RESOURCES_BY_NAME
+from tasks.schema import (
+    ACTIONS,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    Field,
+    Param,
+    Resource,
+    ToolSpec,
+)
+
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "RESOURCES",
+    "RESOURCES_BY_NAME",
+    "Field",
+    "Param",
+    "Resource",
+    "ToolSpec",
+    "guest_api_spec",
+    "tool_spec",
+    "tool_specs",
+]
+
+
+def _field_doc(f: Field) -> str:
+    doc = f.description
+    if f.ref:
+        doc += f" Id of a record in {f.ref}."
+    if f.type == "date":
+        doc += " Format YYYY-MM-DD."
+    return doc
+
+
+def _page_params() -> tuple[Param, ...]:
+    return (
+        Param("page", "int", False, 1, "Page number, starting at 1."),
+        Param("page_size", "int", False, DEFAULT_PAGE_SIZE,
+              f"Records per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."),
+    )
+
+
+def _filter_params(res: Resource) -> tuple[Param, ...]:
+    return tuple(
+        Param(f.name, f.type, False, None, f"Only {res.name} whose {f.name} equals this. "
+              + _field_doc(f), f.enum, f.ref)
+        for f in res.filter_fields
+    )
+
+
+def _id_param(res: Resource, verb: str) -> Param:
+    return Param("id", "int", True, None, f"Id of the {res.noun} to {verb}.")
+
+
+def _build(res: Resource, action: str) -> ToolSpec:
+    noun, plural = res.noun, res.name.replace("_", " ")
+    if action == "list":
+        desc = (f"List {plural}: {res.description} Filters match exactly; results come in "
+                "pages with total and has_more.")
+        params = (*_page_params(), *_filter_params(res))
+    elif action == "search":
+        searched = ", ".join(f.name for f in res.text_fields)
+        desc = (f"Search {plural} by words in {searched} (case-insensitive, every word must "
+                "match), optionally filtered; paginated like list.")
+        query = Param("query", "str", True, None, f"Words to find in {searched}.")
+        params = (query, *_page_params(), *_filter_params(res))
+    elif action == "get":
+        desc = f"Get one {noun} by id."
+        params = (_id_param(res, "fetch"),)
+    elif action == "create":
+        desc = f"Create a {noun}. Returns the new record with its id."
+        ordered = [f for f in res.fields if f.required] + [f for f in res.fields if not f.required]
+        params = tuple(
+            Param(f.name, f.type, f.required, f.default, _field_doc(f), f.enum, f.ref)
+            for f in ordered
+        )
+    elif action == "update":
+        desc = f"Change fields of a {noun}; fields not given stay as they are. Returns the record."
+        changes = tuple(
+            Param(f.name, f.type, False, None, "New value. " + _field_doc(f), f.enum, f.ref)
+            for f in res.fields
+        )
+        params = (_id_param(res, "change"), *changes)
+    elif action == "delete":
+        desc = f"Delete a {noun} by id. Returns what was deleted."
+        params = (_id_param(res, "delete"),)
+    else:  # pragma: no cover - ACTIONS is closed
+        raise ValueError(action)
+    return ToolSpec(f"{res.name}_{action}", res.name, action, desc, params)
+
+
+@cache
+def _specs() -> tuple[ToolSpec, ...]:
+    return tuple(_build(res, action) for res in RESOURCES for action in ACTIONS)
+
+
+@cache
+def _by_name() -> dict[str, ToolSpec]:
+    return {s.name: s for s in _specs()}
+
+
+def tool_specs() -> list[ToolSpec]:
+    """All 120 tools, resource by resource, in ``ACTIONS`` order."""
+    return list(_specs())
+
+
+def tool_spec(name: str) -> ToolSpec | None:
+    """The tool called ``name``, or None if there is none."""
+    return _by_name().get(name)
+
+
+def guest_api_spec() -> dict[str, dict[str, list[str]]]:
+    """resource -> action -> ordered parameter names, to build ``api.<resource>.<action>``."""
+    spec: dict[str, dict[str, list[str]]] = {}
+    for s in _specs():
+        spec.setdefault(s.resource, {})[s.action] = [p.name for p in s.params]
+    return spec
