@@ -1,0 +1,157 @@
+"""The mistral provider's normal path against the fake API: what it sends, what it yields."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Iterator
+
+import httpx2
+import pytest
+from fake_mistral import FakeMistral, text_reply, tool_call_reply
+
+from engine.providers.base import (
+    ChatRequest,
+    Finish,
+    Provider,
+    ProviderError,
+    TextChunk,
+    ToolCallChunk,
+)
+from engine.providers.mistral import MistralProvider
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "users_search",
+            "description": "Search users by name.",
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+            },
+        },
+    }
+]
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful agent."},
+    {"role": "user", "content": "Find Ada."},
+]
+
+
+@pytest.fixture
+def server() -> Iterator[FakeMistral]:
+    with FakeMistral() as fake:
+        yield fake
+
+
+def provider(server: FakeMistral, **kwargs) -> MistralProvider:
+    kwargs.setdefault("min_interval", 0.0)
+    kwargs.setdefault("backoff_initial", 0.01)
+    kwargs.setdefault("timeout_ms", 2000)
+    return MistralProvider(api_key="test-key", server_url=server.url, **kwargs)
+
+
+async def collect(prov: MistralProvider, request: ChatRequest) -> list:
+    try:
+        return [chunk async for chunk in prov.stream(request)]
+    finally:
+        await prov.aclose()
+
+
+def test_no_key_is_one_config_sentence_naming_the_variable_and_the_offline_provider():
+    with pytest.raises(ProviderError) as info:
+        MistralProvider()
+    error = info.value
+    assert error.kind == "config"
+    assert "MISTRAL_API_KEY" in str(error) and "scripted" in str(error)
+    assert str(error).count(". ") == 0 and "\n" not in str(error)
+
+
+def test_key_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MISTRAL_API_KEY", "from-env")
+    prov = MistralProvider()
+    assert isinstance(prov, Provider) and prov.model == "mistral-small-latest"
+    assert prov.scripted is False and prov.name == "mistral"
+
+
+async def test_streams_text_then_finish_with_api_usage(server):
+    server.enqueue(text_reply("Ada Lovelace is user 7.", prompt_tokens=321))
+    chunks = await collect(provider(server), ChatRequest("mistral-small-latest", MESSAGES))
+    text = "".join(c.text for c in chunks if isinstance(c, TextChunk))
+    assert text == "Ada Lovelace is user 7."
+    assert isinstance(chunks[-1], Finish) and chunks[-1].reason == "stop"
+    assert chunks[-1].usage.prompt_tokens == 321 and chunks[-1].usage.completion_tokens == 7
+    [sent] = server.requests
+    assert sent.path == "/v1/chat/completions"
+    assert sent.headers["Authorization"] == "Bearer test-key"
+    assert sent.body["stream"] is True and sent.body["messages"] == MESSAGES
+    assert "tools" not in sent.body and "tool_choice" not in sent.body
+
+
+async def test_request_carries_tools_tool_choice_and_parallel_flag(server):
+    server.enqueue(tool_call_reply([("a1", "users_search", '{"query": "Ada"}')]))
+    server.enqueue(tool_call_reply([("a2", "users_search", '{"query": "Ada"}')]))
+    request = ChatRequest("mistral-large-latest", MESSAGES, tools=TOOLS, tool_choice="any")
+    await collect(provider(server), request)
+    parallel = ChatRequest("m", MESSAGES, tools=TOOLS, parallel_tool_calls=True)
+    await collect(provider(server), parallel)
+    first, second = (r.body for r in server.requests)
+    assert first["model"] == "mistral-large-latest"
+    assert first["tools"] == TOOLS
+    assert first["tool_choice"] == "any" and first["parallel_tool_calls"] is False
+    assert first["temperature"] == 0.0
+    assert second["parallel_tool_calls"] is True and "tool_choice" not in second
+
+
+async def test_tool_calls_arrive_whole_in_index_order(server):
+    server.enqueue(
+        tool_call_reply([("c1", "users_search", '{"query": "Ada"}'), ("c2", "teams_list", "{}")])
+    )
+    request = ChatRequest("m", MESSAGES, tools=TOOLS, parallel_tool_calls=True)
+    chunks = await collect(provider(server), request)
+    calls = [c for c in chunks if isinstance(c, ToolCallChunk)]
+    assert calls == [
+        ToolCallChunk(0, "c1", "users_search", '{"query": "Ada"}'),
+        ToolCallChunk(1, "c2", "teams_list", "{}"),
+    ]
+    assert chunks[-1] == Finish("tool_calls", chunks[-1].usage)
+
+
+async def test_pacing_spaces_requests_of_two_concurrent_agents(server):
+    server.enqueue(text_reply("one"), text_reply("two"), text_reply("three"))
+    prov = provider(server, min_interval=0.2)
+    request = ChatRequest("m", MESSAGES)
+
+    async def run() -> list:
+        return [c async for c in prov.stream(request)]
+
+    try:
+        await asyncio.gather(run(), run(), run())
+    finally:
+        await prov.aclose()
+    times = sorted(r.at for r in server.requests)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) == 3 and all(gap >= 0.18 for gap in gaps), gaps
+
+
+async def test_a_caller_supplied_httpx2_client_is_used_and_left_open():
+    seen: list[dict] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(json.loads(request.content))
+        body = (
+            'data: {"id":"x","model":"m","choices":[{"index":0,"delta":{"content":"hi"},'
+            '"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,'
+            '"total_tokens":4}}\n\ndata: [DONE]\n\n'
+        )
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, text=body)
+
+    client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+    prov = MistralProvider(api_key="k", async_client=client, min_interval=0)
+    chunks = await collect(prov, ChatRequest("m", MESSAGES))
+    assert chunks == [TextChunk("hi"), Finish("stop", chunks[-1].usage)]
+    assert seen[0]["model"] == "m" and not client.is_closed
+    await client.aclose()
