@@ -1,0 +1,224 @@
+"""Token accounting of one agent run, by source, without re-encoding the history each round.
+
+Mistral's models read a chat request through the Tekken tokenizer (v3 instruct format):
+``<s>``, then per message ``[INST] user [/INST]``, assistant text or ``[TOOL_CALLS] [...]``
+followed by ``</s>``, ``[TOOL_RESULTS] {...} [/TOOL_RESULTS]``; the tool schemas go in one
+``[AVAILABLE_TOOLS] [...] [/AVAILABLE_TOOLS]`` block and the system prompt is put in front of
+the last user message. mistral-common encodes a whole request that way; doing that every round
+re-encodes everything said so far (and the 120 tool schemas). ``TokenLedger`` instead encodes
+each message once, with mistral-common's own per-message encoders, when it joins the
+conversation; a request is then a sum. The total matches a whole-request encode to within a
+token or two (where the system prompt meets the last user message), which
+tests/test_accounting.py measures.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from engine.events import TOKEN_SOURCES
+
+_LOCK = threading.Lock()
+_TOKENIZER: Any = None
+
+
+def mistral_tokenizer() -> Any:
+    """The Tekken ``MistralTokenizer`` (loaded once, about a second; no download)."""
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        with _LOCK:
+            if _TOKENIZER is None:
+                _TOKENIZER = _load_tokenizer()
+    return _TOKENIZER
+
+
+def _load_tokenizer() -> Any:
+    try:  # one loaded tokenizer per process: share engine.tokens' when it offers one
+        from engine import tokens
+
+        shared = getattr(tokens, "mistral_tokenizer", None) or getattr(tokens, "tokenizer", None)
+        if callable(shared):
+            return shared()
+    except ImportError:
+        pass
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    return MistralTokenizer.v3(is_tekken=True)
+
+
+def _instruct() -> Any:
+    return mistral_tokenizer().instruct_tokenizer
+
+
+@lru_cache(maxsize=256)
+def count_text(text: str) -> int:
+    """Tekken tokens of plain text (no control tokens). Cached: prompts repeat across runs."""
+    return len(_instruct().tokenizer.encode(text, bos=False, eos=False))
+
+
+def tools_block_tokens(tools: Sequence[Mapping[str, Any]]) -> int:
+    """Tokens of the ``[AVAILABLE_TOOLS] ... [/AVAILABLE_TOOLS]`` block for these schemas."""
+    if not tools:
+        return 0
+    return _tools_tokens_cached(json.dumps(list(tools), sort_keys=False))
+
+
+@lru_cache(maxsize=16)
+def _tools_tokens_cached(tools_json: str) -> int:
+    from mistral_common.protocol.instruct.tool_calls import Tool
+
+    tools = [Tool.model_validate(t) for t in json.loads(tools_json)]
+    dumped = [t.model_dump(exclude={"function": {"strict": True}}) for t in tools]
+    return 2 + count_text(json.dumps(dumped, ensure_ascii=False))
+
+
+def _text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content chunks
+        return "".join(str(c.get("text", "")) for c in content if isinstance(c, Mapping))
+    return str(content)
+
+
+def _call_parts(call: Any) -> tuple[str, str, str]:
+    """(id, name, raw arguments) of a wire-format tool call dict or a ToolCallChunk."""
+    if isinstance(call, Mapping):
+        fn = call.get("function") or {}
+        args = fn.get("arguments", "")
+        args = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+        return str(call.get("id") or ""), str(fn.get("name", "")), args
+    return str(getattr(call, "call_id", "")), str(call.name), str(call.arguments)
+
+
+def assistant_tokens(content: str, tool_calls: Sequence[Any] = ()) -> int:
+    """Tokens of one assistant turn as the model reads it back (and as it generated it)."""
+    from mistral_common.protocol.instruct.messages import AssistantMessage
+    from mistral_common.protocol.instruct.tool_calls import FunctionCall, ToolCall
+
+    instruct = _instruct()
+    total = 0
+    text = content.rstrip(" ")
+    calls = [
+        ToolCall(id=cid or "null", function=FunctionCall(name=name, arguments=args or "{}"))
+        for cid, name, args in map(_call_parts, tool_calls)
+    ]
+    if calls:
+        msg = AssistantMessage(tool_calls=calls)
+        total += len(instruct.encode_assistant_message(msg, False))  # includes </s>
+        if text:  # Mistral may send words beside calls; mistral-common would refuse both
+            total += count_text(text)
+    elif text:
+        total += len(instruct.encode_assistant_message(AssistantMessage(content=text), False))
+    else:
+        total += 1  # an empty turn still ends with </s>
+    return total
+
+
+def message_tokens(message: Mapping[str, Any]) -> int:
+    """Tokens one wire-format message adds to a request (system: its text and separator)."""
+    from mistral_common.protocol.instruct.messages import ToolMessage, UserMessage
+
+    role = message.get("role")
+    content = _text(message.get("content"))
+    instruct = _instruct()
+    if role == "system":
+        return count_text(content + "\n\n") if content else 0
+    if role == "user":
+        tokens, _, _ = instruct.encode_user_message(
+            UserMessage(content=content), None, False, False
+        )
+        return len(tokens)
+    if role == "assistant":
+        return assistant_tokens(content, message.get("tool_calls") or ())
+    if role == "tool":
+        msg = ToolMessage(
+            content=content or "{}",
+            tool_call_id=str(message.get("tool_call_id") or "null"),
+            name=message.get("name"),
+        )
+        tokens, _, _ = instruct.encode_tool_message(msg, False)
+        return len(tokens)
+    return count_text(content)
+
+
+def encode_request_tokens(
+    messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] | None = None
+) -> int:
+    """Tokens of a whole request by mistral-common's own ``encode_chat_completion`` (slow path;
+    the reference the ledger is checked against)."""
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+
+    request = ChatCompletionRequest.model_validate(
+        {"messages": [dict(m) for m in messages], "tools": list(tools) if tools else None}
+    )
+    return len(mistral_tokenizer().encode_chat_completion(request).tokens)
+
+
+class TokenLedger:
+    """Input tokens of one agent's next request, by source, each message encoded once.
+
+    ``add(message, source)`` when a message joins the conversation; ``set_tools`` once with the
+    tool schemas (tool calling) or the Python API text (CodeAct). The API text is counted where
+    it is sent: if it sits inside a message (normally the system prompt), those tokens are
+    reported under ``"tools"`` instead of that message's source, so the breakdown still sums to
+    exactly what the request holds.
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[str, int, str]] = []  # (source, tokens, text if it may hold API)
+        self._schemas_tokens = 0
+        self._api_text: str | None = None
+        self._api_tokens = 0
+
+    def set_tools(self, tools: Sequence[Mapping[str, Any]] | str | None) -> int:
+        """Count the tool schemas (a list) or the API text (a string) once; returns the count."""
+        if isinstance(tools, str):
+            self._api_text = tools or None
+            self._api_tokens = count_text(tools) if tools else 0
+            self._schemas_tokens = 0
+            return self._api_tokens
+        self._api_text, self._api_tokens = None, 0
+        self._schemas_tokens = tools_block_tokens(tools or [])
+        return self._schemas_tokens
+
+    def add(self, message: Mapping[str, Any], source: str) -> int:
+        """Count a message once as it joins the conversation; returns its tokens."""
+        if source not in TOKEN_SOURCES:
+            raise ValueError(f"unknown token source {source!r}; expected one of {TOKEN_SOURCES}")
+        tokens = message_tokens(message)
+        keep = _text(message.get("content")) if message.get("role") in ("system", "user") else ""
+        self._entries.append((source, tokens, keep))
+        return tokens
+
+    def breakdown(self) -> dict[str, int]:
+        """Input tokens of the next request by source (keys: ``TOKEN_SOURCES``)."""
+        counts = dict.fromkeys(TOKEN_SOURCES, 0)
+        if self._entries:
+            counts["system"] += 1  # <s>, once per request
+        moved = False
+        for source, tokens, text in self._entries:
+            if self._api_text and not moved and self._api_text in text:
+                share = min(self._api_tokens, tokens)
+                counts["tools"] += share
+                tokens -= share
+                moved = True
+            counts[source] += tokens
+        counts["tools"] += self._schemas_tokens
+        return counts
+
+    def input_tokens(self) -> int:
+        """Total input tokens of the next request (the sum of ``breakdown()``)."""
+        return sum(t for _, t, _ in self._entries) + self._schemas_tokens + bool(self._entries)
+
+    def count_output(self, text: str, tool_calls: Sequence[Any] = ()) -> int:
+        """Tokens the model generated for one reply: its text and/or tool calls, and ``</s>``."""
+        return assistant_tokens(text, tool_calls)
+
+    def __len__(self) -> int:
+        return len(self._entries)
