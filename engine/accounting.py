@@ -27,7 +27,7 @@ _TOKENIZER: Any = None
 
 
 def mistral_tokenizer() -> Any:
-    """The Tekken ``MistralTokenizer`` (loaded once, about a second; no download)."""
+    """The Tekken ``MistralTokenizer`` shared with ``engine.tokens`` (loaded once, ~1 s)."""
     global _TOKENIZER
     if _TOKENIZER is None:
         with _LOCK:
@@ -37,17 +37,10 @@ def mistral_tokenizer() -> Any:
 
 
 def _load_tokenizer() -> Any:
-    try:  # one loaded tokenizer per process: share engine.tokens' when it offers one
-        from engine import tokens
+    # One loaded tokenizer per process: the one engine.tokens loads for everything else.
+    from engine import tokens
 
-        shared = getattr(tokens, "mistral_tokenizer", None) or getattr(tokens, "tokenizer", None)
-        if callable(shared):
-            return shared()
-    except ImportError:
-        pass
-    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
-
-    return MistralTokenizer.v3(is_tekken=True)
+    return tokens.tokenizer()
 
 
 def _instruct() -> Any:

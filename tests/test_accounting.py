@@ -6,6 +6,7 @@ import pytest
 from perf.accounting_perf import SYSTEM, TASK, conversation_rounds, tool_schemas
 
 import engine.accounting as accounting
+from engine import tokens
 from engine.accounting import (
     TokenLedger,
     count_text,
@@ -56,6 +57,7 @@ def test_breakdown_sums_to_input_and_attributes_each_source(tools):
     assert tuple(breakdown) == TOKEN_SOURCES
     assert sum(breakdown.values()) == ledger.input_tokens()
     assert breakdown["tools"] == schema_tokens == tools_block_tokens(tools)
+    assert schema_tokens == tokens.count_tools(tools)  # engine.tokens agrees, by another route
     assert schema_tokens > 10_000  # 120 schemas are the bulk of every tool-calling request
     assert breakdown["task"] == count_text(TASK) + 2  # [INST] ... [/INST]
     assert all(breakdown[s] > 0 for s in TOKEN_SOURCES)
