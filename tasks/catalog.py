@@ -39,45 +39,39 @@ __all__ = [
 
 def _field_doc(f: Field) -> str:
     doc = f.description
-    if f.ref:
-        doc += f" Id of a record in {f.ref}."
+    if f.ref and not f.name.endswith(f"{f.ref.removesuffix('s')}_id"):
+        doc += f" ({f.ref} id)"  # the name alone does not say which resource it points to
     if f.type == "date":
-        doc += " Format YYYY-MM-DD."
+        doc += " YYYY-MM-DD."
     return doc
 
 
 def _page_params() -> tuple[Param, ...]:
     return (
-        Param("page", "int", False, 1, "Page number, starting at 1."),
+        Param("page", "int", False, 1, "Page, from 1."),
         Param("page_size", "int", False, DEFAULT_PAGE_SIZE,
-              f"Records per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."),
+              f"Per page, default {DEFAULT_PAGE_SIZE}, max {MAX_PAGE_SIZE}."),
     )
 
 
-def _filter_params(res: Resource) -> tuple[Param, ...]:
-    return tuple(
-        Param(f.name, f.type, False, None, f"Only {res.name} whose {f.name} equals this. "
-              + _field_doc(f), f.enum, f.ref)
-        for f in res.filter_fields
-    )
+def _filter_params(res: Resource, fields: tuple[Field, ...]) -> tuple[Param, ...]:
+    return tuple(Param(f.name, f.type, False, None, _field_doc(f), f.enum, f.ref) for f in fields)
 
 
 def _id_param(res: Resource, verb: str) -> Param:
-    return Param("id", "int", True, None, f"Id of the {res.noun} to {verb}.")
+    return Param("id", "int", True, None, f"{res.noun.capitalize()} id.")
 
 
 def _build(res: Resource, action: str) -> ToolSpec:
     noun, plural = res.noun, res.name.replace("_", " ")
     if action == "list":
-        desc = (f"List {plural}: {res.description} Filters match exactly; results come in "
-                "pages with total and has_more.")
-        params = (*_page_params(), *_filter_params(res))
+        desc = f"List {plural}: {res.description} Filters match exactly. Paginated."
+        params = (*_page_params(), *_filter_params(res, res.filter_fields))
     elif action == "search":
         searched = ", ".join(f.name for f in res.text_fields)
-        desc = (f"Search {plural} by words in {searched} (case-insensitive, every word must "
-                "match), optionally filtered; paginated like list.")
+        desc = f"Search {plural} by words in {searched}. Filters optional. Paginated."
         query = Param("query", "str", True, None, f"Words to find in {searched}.")
-        params = (query, *_page_params(), *_filter_params(res))
+        params = (query, *_page_params(), *_filter_params(res, res.filter_fields))
     elif action == "get":
         desc = f"Get one {noun} by id."
         params = (_id_param(res, "fetch"),)
@@ -91,7 +85,7 @@ def _build(res: Resource, action: str) -> ToolSpec:
     elif action == "update":
         desc = f"Change fields of a {noun}; fields not given stay as they are. Returns the record."
         changes = tuple(
-            Param(f.name, f.type, False, None, "New value. " + _field_doc(f), f.enum, f.ref)
+            Param(f.name, f.type, False, None, _field_doc(f), f.enum, f.ref)
             for f in res.fields
         )
         params = (_id_param(res, "change"), *changes)

@@ -101,8 +101,8 @@ class _Builder:
 
     def build(self) -> dict[str, list[Record]]:
         rng = self.rng
-        for name, dept, _role, desc in TEAMS:
-            self.add("teams", name=name, department=dept, lead_id=None, description=desc)
+        for name, dept, _role, _desc in TEAMS:
+            self.add("teams", name=name, department=dept, lead_id=None)
         names = [f"{f} {la}" for f in FIRST for la in LAST]
         rng.shuffle(names)
         for i, full in enumerate(names[:64]):
@@ -148,8 +148,7 @@ class _Builder:
                      start_date=s.isoformat(), end_date=(s + timedelta(days=13)).isoformat(),
                      status=state)
         for label in rng.sample(("backend", "frontend", "ux", "infra", "urgent-fix", "docs"), 3):
-            self.add("labels", name=label, color=f"#{rng.randrange(0x1000000):06x}",
-                     project_id=p["id"])
+            self.add("labels", name=label, project_id=p["id"])
 
     def _team_members(self, team_id: int) -> list[Record]:
         return [u for u in self.data["users"] if u["team_id"] == team_id]
@@ -238,7 +237,7 @@ class _Builder:
                      amount=rng.randrange(1000, 120000) / 100,
                      category=rng.choice(("travel", "software", "hardware", "meals", "other")),
                      status=rng.choice(("submitted", "approved", "rejected", "reimbursed")),
-                     spent_on=_d(-rng.randint(0, 120)), description="Receipt attached.")
+                     spent_on=_d(-rng.randint(0, 120)))
         for _ in range(110):
             self.add("notifications", user_id=rng.choice(users)["id"],
                      message=rng.choice(("You were mentioned in a comment.",
@@ -252,7 +251,7 @@ class _Builder:
                                                    "Client sync")) + f" — {p['name']}",
                      project_id=p["id"], organizer_id=rng.choice(users)["id"],
                      date=_d(rng.randint(-30, 30)),
-                     duration_minutes=rng.choice((15, 30, 45, 60, 90)), notes="Agenda shared.")
+                     duration_minutes=rng.choice((15, 30, 45, 60, 90)))
             self.add("documents", title=rng.choice(("Architecture", "Test plan", "Runbook",
                                                     "Status report", "Requirements"))
                      + f": {p['name']}", project_id=p["id"], author_id=rng.choice(users)["id"],
@@ -266,14 +265,12 @@ class _Builder:
             for suffix in ("api", "web")[: 1 + (p["id"] % 2)]:
                 self.add("repositories", name=f"{slug}-{suffix}", project_id=p["id"],
                          language=rng.choice(("python", "typescript", "go", "rust", "java")),
-                         visibility=rng.choice(("private", "private", "internal", "public")),
-                         url=f"https://git.example.com/{slug}-{suffix}.git")
+                         visibility=rng.choice(("private", "private", "internal", "public")))
             for minor in range(rng.randint(2, 4)):
                 released = minor < 2
                 self.add("releases", project_id=p["id"], version=f"1.{minor}.0",
                          status="released" if released else "planned",
-                         released_on=_d(-90 + 30 * minor) if released else None,
-                         notes="Bug fixes and improvements.")
+                         released_on=_d(-90 + 30 * minor) if released else None)
         engineers = [u for u in data["users"] if u["role"] in ("engineer", "support")]
         for _ in range(110):
             repo = rng.choice(data["repositories"])

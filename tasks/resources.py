@@ -42,7 +42,6 @@ RESOURCES: tuple[Resource, ...] = (
         _f("department", "str", "Department the team is part of.", req=True,
            enum=("engineering", "design", "product", "operations", "sales")),
         _ref("lead_id", "users", "User who leads the team."),
-        _f("description", "str", "What the team works on.", text=True),
     )),
     Resource("clients", "Client", "client", "A customer organisation that projects are for.", (
         _f("name", "str", "Company name.", req=True, text=True),
@@ -126,7 +125,6 @@ RESOURCES: tuple[Resource, ...] = (
     )),
     Resource("labels", "Label", "label", "A colored tag used within a project.", (
         _f("name", "str", "Label text.", req=True, text=True),
-        _f("color", "str", "Hex color, e.g. #ff8800."),
         _ref("project_id", "projects", "Project using the label."),
     )),
     Resource("releases", "Release", "release", "A shipped or planned version of a project.", (
@@ -135,7 +133,6 @@ RESOURCES: tuple[Resource, ...] = (
         _f("status", "str", "Release state.", default="planned",
            enum=("planned", "released", "rolled_back")),
         _f("released_on", "date", "Release date."),
-        _f("notes", "str", "Release notes.", text=True),
     )),
     Resource("documents", "Document", "document", "A written document attached to a project.", (
         _f("title", "str", "Title.", req=True, text=True),
@@ -152,7 +149,6 @@ RESOURCES: tuple[Resource, ...] = (
         _ref("organizer_id", "users", "Organizer."),
         _f("date", "date", "Day of the meeting.", req=True),
         _f("duration_minutes", "int", "Length in minutes.", default=30),
-        _f("notes", "str", "Minutes.", text=True),
     )),
     Resource("notifications", "Notification", "notification", "A message sent to a user.", (
         _ref("user_id", "users", "Recipient.", req=True),
@@ -171,7 +167,6 @@ RESOURCES: tuple[Resource, ...] = (
         _f("status", "str", "Approval state.", default="submitted",
            enum=("submitted", "approved", "rejected", "reimbursed")),
         _f("spent_on", "date", "Date of the expense."),
-        _f("description", "str", "What it was for.", text=True),
     )),
     Resource("repositories", "Repository", "repository", "A source code repository.", (
         _f("name", "str", "Repository name.", req=True, text=True),
@@ -180,7 +175,6 @@ RESOURCES: tuple[Resource, ...] = (
            enum=("python", "typescript", "go", "rust", "java")),
         _f("visibility", "str", "Who can see it.", default="private",
            enum=("private", "internal", "public")),
-        _f("url", "str", "Clone URL."),
     )),
     Resource("deployments", "Deployment", "deployment", "A rollout of a repository.", (
         _ref("repository_id", "repositories", "Repository deployed.", req=True),

@@ -19,8 +19,9 @@ MAX_PAGE_SIZE = 100
 class Field:
     """One field of a resource.
 
-    ``text`` fields are matched by ``search``; every other field except amounts (floats) is an
-    equality filter of ``list`` and ``search``. ``ref`` names the resource a foreign key points to.
+    ``text`` fields are matched by ``search``; enum, foreign-key and boolean fields are the
+    equality filters of ``list`` and ``search``. ``ref`` names the resource a foreign key
+    points to.
     """
 
     name: str
@@ -56,8 +57,10 @@ class Resource:
 
     @property
     def filter_fields(self) -> tuple[Field, ...]:
-        # Exact matches on amounts are useless to a caller, so floats are not filters.
-        return tuple(f for f in self.fields if not f.text and f.type != "float")
+        # Exact matches on amounts, days or free strings are rarely what a caller wants, and
+        # every filter costs schema tokens on every tool-calling round.
+        return tuple(f for f in self.fields
+                     if not f.text and (f.enum or f.ref or f.type == "bool"))
 
     @property
     def label_field(self) -> str:
