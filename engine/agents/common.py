@@ -1,0 +1,419 @@
+"""The loop both agents share: rounds, streaming, step mode, cancellation, judging, recording.
+
+An agent is an async generator of ``engine.events``. Each round it builds a request, counts its
+input tokens by source, streams the provider's reply (text deltas as they come), lets the
+subclass act on the reply (tool calls, or a program in the sandbox), and stops when the reply is
+a final answer or the round limit is hit. Whatever happens — a provider failure, a stream cut
+short, the user cancelling, a bug — the run ends with one ``RunFinished`` and nothing escapes
+as an exception: failures become one-sentence ``RunError`` events.
+
+Cancellation is cooperative: every wait (a streamed chunk, the sandbox, step mode) goes through
+``_guard``, which ``cancel()`` interrupts; the provider's stream is read in its own task so it
+is cancelled inside the task it runs in (SDK streams do not like being resumed across tasks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from engine.agents.meter import RunMeter
+from engine.events import (
+    Event,
+    Mode,
+    RoundFinished,
+    RoundStarted,
+    RunError,
+    RunFinished,
+    RunStarted,
+    StepWaiting,
+    StopReason,
+    TextDelta,
+    Usage,
+)
+from engine.prompts import PromptSet, load_prompts
+from engine.providers.base import (
+    ChatRequest,
+    Finish,
+    Provider,
+    ProviderError,
+    StreamChunk,
+    TextChunk,
+    ToolCallChunk,
+)
+from engine.run import RunConfig
+
+T = TypeVar("T")
+_END = object()
+
+
+class StepGate:
+    """Step mode shared by the agents of a race: paused agents wait here until ``step()``."""
+
+    def __init__(self) -> None:
+        self._step_mode = False
+        self._release: asyncio.Event | None = None
+
+    @property
+    def step_mode(self) -> bool:
+        return self._step_mode
+
+    @step_mode.setter
+    def step_mode(self, value: bool) -> None:
+        self._step_mode = bool(value)
+        if not value:
+            self.step()  # leaving step mode lets whoever is waiting go on
+
+    async def wait(self) -> None:
+        if self._release is None:
+            self._release = asyncio.Event()
+        await self._release.wait()
+
+    def step(self) -> None:
+        """Release every agent waiting now for one round (later waiters wait for the next)."""
+        release, self._release = self._release, None
+        if release is not None:
+            release.set()
+
+
+class RunCancelled(Exception):
+    """Raised inside an agent when the user cancelled the run."""
+
+
+class AgentError(Exception):
+    """A failure that ends the run, with its kind and one sentence for the user."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class Reply:
+    """One streamed reply, gathered."""
+
+    text: str = ""
+    calls: list[ToolCallChunk] = field(default_factory=list)
+    finish: Finish | None = None
+    chunks: list[StreamChunk] = field(default_factory=list)
+
+
+def new_race_id(task_id: str) -> str:
+    """A sortable, readable, unique id: ``20261125-152314-<task>-ab12``; runs add ``-<mode>``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    return f"{stamp}-{task_id}-{uuid.uuid4().hex[:4]}"
+
+
+def one_sentence(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+class Agent:
+    """Base of ``ToolCallingAgent`` and ``CodeActAgent``; ``run()`` yields the run's events."""
+
+    mode: ClassVar[Mode]
+
+    def __init__(
+        self,
+        task: Any,
+        provider: Provider,
+        config: RunConfig | None = None,
+        *,
+        prompts: PromptSet | None = None,
+        gate: StepGate | None = None,
+        run_id: str | None = None,
+        race_id: str | None = None,
+    ) -> None:
+        self.task = task
+        self.provider = provider
+        self.config = config or RunConfig()
+        self.prompts = prompts or self.config.prompts or load_prompts(getattr(task, "id", None))
+        self.gate = gate or StepGate()
+        self.race_id = race_id or new_race_id(task.id)
+        self.run_id = run_id or f"{self.race_id}-{self.mode}"
+        self.max_rounds = self.config.rounds_for(task)
+        self.meter = RunMeter()
+        self.messages: list[dict[str, Any]] = []
+        self.platform: Any = None
+        self.answer = ""
+        self.done = False
+        self.round = 0
+        self.recorder: Any = None
+        self._t0 = time.monotonic()
+        self._cancelled = False
+        self._waiting: asyncio.Task[Any] | None = None
+        self._stream_task: asyncio.Task[None] | None = None
+        self._recorded_messages = 0
+
+    # -- subclass hooks -------------------------------------------------------------------
+    async def setup(self) -> None:
+        """Create the run's platform (and sandbox) and the opening messages."""
+        raise NotImplementedError
+
+    def build_request(self) -> ChatRequest:
+        raise NotImplementedError
+
+    def act(self, reply: Reply) -> AsyncIterator[Event]:
+        """Act on a reply: yield the events; set ``self.done``/``self.answer`` on a final answer."""
+        raise NotImplementedError
+
+    def cleanup(self) -> None:
+        """Release what ``setup`` made (the sandbox); must not raise."""
+
+    def interrupt(self) -> None:
+        """Called by ``cancel()``: stop whatever blocking work is running (the sandbox)."""
+
+    # -- control --------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop promptly; the run ends with RunFinished(stop_reason="cancelled")."""
+        self._cancelled = True
+        self.interrupt()
+        for task in (self._waiting, self._stream_task):
+            if task is not None and not task.done():
+                task.cancel()
+
+    async def _guard(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable`` so that ``cancel()`` can interrupt it (raising RunCancelled)."""
+        if self._cancelled:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()
+            raise RunCancelled
+        task = asyncio.ensure_future(awaitable)
+        self._waiting = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if self._cancelled and not _current_task_cancelling():
+                raise RunCancelled from None
+            raise
+        finally:
+            self._waiting = None
+
+    # -- events ---------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self._t0, 4)
+
+    def event(self, cls: type[Event], **fields: Any) -> Event:
+        """Make an event of this run (and write it to the run record)."""
+        ev = cls(run_id=self.run_id, mode=self.mode, elapsed=self.elapsed(), **fields)
+        if self.recorder is not None:
+            self.recorder.event(ev)
+        return ev
+
+    def add_message(self, message: dict[str, Any], source: str) -> None:
+        """Append to the conversation; ``source`` says where its tokens are counted."""
+        self.messages.append(message)
+        self.meter.add_message(message, source)
+
+    def started_event(self) -> Event:
+        return self.event(
+            RunStarted,
+            task_id=self.task.id,
+            task_title=self.task.title,
+            provider=self.provider.name,
+            model=self.provider.model,
+            scripted=bool(getattr(self.provider, "scripted", False)),
+            max_rounds=self.max_rounds,
+            prompts={
+                "system": self.prompts.system_template(self.mode),
+                "task": self.prompts.task_prompt(self.task.prompt),
+                "overridden": ",".join(self.prompts.overridden()),
+            },
+            options={**self.config.options(), "max_rounds": self.max_rounds},
+        )
+
+    # -- the loop -------------------------------------------------------------------------
+    async def run(self) -> AsyncIterator[Event]:
+        """The run's events, from RunStarted to exactly one RunFinished."""
+        self._t0 = time.monotonic()
+        self._open_record()
+        try:
+            yield self.started_event()
+            stop: StopReason = "error"
+            failure = ""
+            try:
+                await self._guard(self.setup())
+                stop = "max_rounds"
+                for number in range(1, self.max_rounds + 1):
+                    self.round = number
+                    async for ev in self._round(number):
+                        yield ev
+                    if self.done:
+                        stop = "answered"
+                        break
+            except RunCancelled:
+                stop = "cancelled"
+            except (ProviderError, AgentError) as exc:
+                stop, failure = "error", one_sentence(exc)
+                yield self.event(RunError, round=self.round, kind=exc.kind, message=failure,
+                                 fatal=True)
+            except Exception as exc:  # a bug or a broken part must not take the app down
+                stop, failure = "error", f"The {self.mode} agent failed: {one_sentence(exc)}"
+                yield self.event(RunError, round=self.round, kind="internal", message=failure,
+                                 fatal=True)
+            yield self._finished(stop, failure)
+        finally:
+            self.cancel_pending()
+            with contextlib.suppress(Exception):
+                self.cleanup()
+            if self.recorder is not None:
+                self.recorder.close()
+
+    def cancel_pending(self) -> None:
+        if self._stream_task is not None and not self._stream_task.done():
+            self._stream_task.cancel()
+
+    async def _round(self, number: int) -> AsyncIterator[Event]:
+        if self._cancelled:
+            raise RunCancelled
+        if self.gate.step_mode:
+            yield self.event(StepWaiting, round=number)
+            await self._guard(self.gate.wait())
+        request = self.build_request()
+        tokens, breakdown = self.meter.request_tokens()
+        yield self.event(RoundStarted, round=number, input_tokens=tokens, breakdown=breakdown)
+        if number == 1:
+            for kind, message in _notices(self.provider, request, self.task, self.mode):
+                yield self.event(RunError, round=number, kind=kind, message=message, fatal=False)
+        self._record_request(number, request)
+        reply = Reply()
+        async for ev in self._stream(request, reply):
+            yield ev
+        if self.recorder is not None:
+            self.recorder.response(number, reply.chunks)
+        if reply.finish is None:
+            raise ProviderError(
+                "The model's reply was cut off before it finished; try the round again.",
+                kind="truncated",
+            )
+        usage = reply.finish.usage
+        out_tokens = self.meter.output_tokens(reply.text, reply.calls)
+        self.meter.add_round(
+            tokens, out_tokens, breakdown,
+            usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None,
+        )
+        yield self.event(
+            Usage, round=number, input_tokens=tokens, output_tokens=out_tokens,
+            breakdown=breakdown,
+            api_input_tokens=usage.prompt_tokens if usage else None,
+            api_output_tokens=usage.completion_tokens if usage else None,
+            cost_usd=self.meter.round_cost(self.provider.model),
+        )
+        if reply.finish.reason == "length":
+            yield self.event(RunError, round=number, kind="truncated", fatal=False,
+                             message="The reply hit the model's output limit and was cut short.")
+        async for ev in self.act(reply):
+            yield ev
+        yield self.event(RoundFinished, round=number, finish_reason=reply.finish.reason)
+
+    async def _stream(self, request: ChatRequest, reply: Reply) -> AsyncIterator[Event]:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def produce() -> None:
+            try:
+                async for chunk in self.provider.stream(request):
+                    queue.put_nowait(chunk)
+                    if isinstance(chunk, Finish):
+                        break
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # handed to the agent, which reports it
+                queue.put_nowait(exc)
+            finally:
+                queue.put_nowait(_END)
+
+        self._stream_task = asyncio.create_task(produce())
+        try:
+            while True:
+                item = await self._guard(queue.get())
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                reply.chunks.append(item)
+                if isinstance(item, TextChunk):
+                    if item.text:
+                        reply.text += item.text
+                        yield self.event(TextDelta, round=self.round, text=item.text)
+                elif isinstance(item, ToolCallChunk):
+                    reply.calls.append(item)
+                elif isinstance(item, Finish):
+                    reply.finish = item
+        finally:
+            if not self._stream_task.done():
+                self._stream_task.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._stream_task
+
+    # -- the end ----------------------------------------------------------------------------
+    def _finished(self, stop: StopReason, failure: str) -> Event:
+        success, reasons = self.judge(stop, failure)
+        totals = self.meter.totals()
+        return self.event(
+            RunFinished, stop_reason=stop, success=success, answer=self.answer,
+            verdict=reasons, rounds=self.meter.rounds, input_tokens=totals.input_tokens,
+            output_tokens=totals.output_tokens, cost_usd=self.meter.cost(self.provider.model),
+            api_input_tokens=totals.api_input_tokens, api_output_tokens=totals.api_output_tokens,
+            breakdown=totals.breakdown,
+        )
+
+    def judge(self, stop: StopReason, failure: str) -> tuple[bool, list[str]]:
+        """The checker's verdict on the answer and the final platform (never raises)."""
+        if stop == "cancelled":
+            return False, ["The run was cancelled before it finished."]
+        if stop == "error":
+            return False, [f"The run ended with an error: {failure}"]
+        if self.platform is None:
+            return False, ["The run never reached the platform."]
+        try:
+            from tasks.checkers import check
+
+            from tasks.dataset import initial_dataset
+
+            verdict = check(self.task, self.answer, initial_dataset(), self.platform)
+        except Exception as exc:
+            return False, [f"The checker failed: {one_sentence(exc)}"]
+        reasons = list(verdict.reasons)
+        if stop == "max_rounds":
+            reasons.insert(0, f"The round limit ({self.max_rounds}) was hit before an answer.")
+        return bool(verdict.success), reasons
+
+    # -- recording ----------------------------------------------------------------------------
+    def _open_record(self) -> None:
+        if not self.config.record or self.recorder is not None:
+            return
+        from engine.records import RunRecorder
+
+        try:
+            self.recorder = RunRecorder.create(self)
+        except OSError:
+            self.recorder = None  # an unwritable data dir must not stop the run
+
+    def _record_request(self, number: int, request: ChatRequest) -> None:
+        if self.recorder is None:
+            return
+        new = request.messages[self._recorded_messages:]
+        self._recorded_messages = len(request.messages)
+        self.recorder.request(number, request, new)
+
+
+def _current_task_cancelling() -> bool:
+    task = asyncio.current_task()
+    return bool(task is not None and task.cancelling())
+
+
+def _notices(provider: Any, request: ChatRequest, task: Any, mode: str) -> list[tuple[str, str]]:
+    """Warnings a provider has about this run (the replay provider: recording differs)."""
+    notices = getattr(provider, "notices", None)
+    if not callable(notices):
+        return []
+    try:
+        return list(notices(request, task, mode))
+    except Exception:
+        return []

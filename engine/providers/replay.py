@@ -1,0 +1,90 @@
+"""The replay provider: a recorded run's assistant replies, played back offline as streamed.
+
+For talks without a network: record a race once with the live model, then replay it. Each
+request gets the recorded reply of the same round (rounds are counted from the assistant turns
+in the request), chunk for chunk, at the chosen pace. The agent still runs everything else for
+real (tool calls on a fresh platform, programs in the sandbox), so a replay is checked again.
+If the task or the prompts differ from the recording, ``notices`` says so (the agent shows it
+as a non-fatal error) and the replay goes on anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from engine.providers.base import ChatRequest, ProviderError, StreamChunk
+
+
+class ReplayProvider:
+    """Plays back the replies of one recorded agent run (an ``engine.records.AgentRecord``)."""
+
+    name = "replay"
+    scripted = True
+
+    def __init__(self, record: Any, *, pace: float = 0.0, model: str | None = None) -> None:
+        self.record = record
+        self.pace = max(0.0, float(pace))
+        recorded = str(record.header.get("model") or "unknown")
+        self.model = model or f"replay of {record.header.get('provider', '?')}/{recorded}"
+        self._responses = {int(r.get("round", 0)): r.get("chunks") or []
+                           for r in record.responses}
+
+    @classmethod
+    def from_path(cls, path: str | Path, mode: str, *, pace: float = 0.0,
+                  model: str | None = None) -> ReplayProvider:
+        """The recorded run of ``mode`` in the race that ``path`` (file or run id) belongs to."""
+        from engine.records import RunRecordError, load_run
+
+        try:
+            race = load_run(path)
+        except RunRecordError as exc:
+            raise ProviderError(str(exc), kind="config") from exc
+        agent = race.agents.get(mode)
+        if agent is None:
+            raise ProviderError(
+                f"The recording {race.run_id} has no {mode.replace('_', ' ')} run to replay.",
+                kind="config",
+            )
+        return cls(agent, pace=pace, model=model)
+
+    async def aclose(self) -> None:
+        return None
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        from engine.records import chunk_from_dict
+
+        number = 1 + sum(1 for m in request.messages if m.get("role") == "assistant")
+        chunks = self._responses.get(number)
+        if chunks is None:
+            raise ProviderError(
+                f"The recording has no reply for round {number}; it ended after "
+                f"{len(self._responses)} round(s).",
+                kind="config",
+            )
+        for data in chunks:
+            await asyncio.sleep(self.pace)
+            yield chunk_from_dict(data)
+
+    def notices(self, request: ChatRequest, task: Any, mode: str) -> list[tuple[str, str]]:
+        """Sentences saying how this run differs from the recording (empty when it does not)."""
+        header = self.record.header
+        found: list[tuple[str, str]] = []
+        recorded_task = (header.get("task") or {}).get("id")
+        if recorded_task and recorded_task != getattr(task, "id", None):
+            found.append(("replay", f"This replays a run of task {recorded_task!r}, not "
+                                    f"{getattr(task, 'id', '?')!r}; the replies will not fit."))
+        if header.get("mode") and header.get("mode") != mode:
+            found.append(("replay", f"This replays a {header['mode']} run in {mode} mode."))
+        first = self.record.requests[0].get("messages_added", []) if self.record.requests else []
+        recorded = {m.get("role"): m.get("content") for m in first}
+        current = {m.get("role"): m.get("content") for m in request.messages[:len(first)]}
+        if recorded.get("system") != current.get("system"):
+            found.append(("replay", "The system prompt differs from the recording; the "
+                                    "recorded replies were written for the old one."))
+        if recorded.get("user") != current.get("user"):
+            found.append(("replay", "The task prompt differs from the recording; the "
+                                    "recorded replies were written for the old one."))
+        return found

@@ -1,0 +1,177 @@
+"""A recorded race as Markdown (to read or paste), JSON (everything, stable) or CSV (per round).
+
+- ``json``: ``{"format": 1, "run_id": ..., "agents": {mode: {"header": {...}, "events": [...],
+  "requests": [...], "responses": [...]}}}`` — the record's own lines, regrouped.
+- ``csv``: one row per agent round and one ``total`` row per agent: run_id, task_id, mode,
+  provider, model, round, input_tokens, output_tokens, the input split by source (one column per
+  ``engine.events.TOKEN_SOURCES``), api_input_tokens, api_output_tokens, cost_usd, actions (tool
+  calls or programs run that round), stop_reason and success (on the total row).
+- ``markdown``: a summary table of both modes, then each agent's rounds, answer and verdict.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from engine.events import (
+    MODE_LABELS,
+    TOKEN_SOURCES,
+    CodeBlock,
+    ExecutionResult,
+    RoundStarted,
+    RunError,
+    RunFinished,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
+
+FORMATS = ("markdown", "json", "csv")
+_LONG = 4000  # characters of one tool result or output shown in Markdown before cutting
+
+
+def export_text(record: Any, fmt: str) -> str:
+    """``record`` is an ``engine.records.RunRecord``; ``fmt`` one of ``FORMATS``."""
+    if fmt == "json":
+        return _json(record)
+    if fmt == "csv":
+        return _csv(record)
+    if fmt in ("markdown", "md"):
+        return _markdown(record)
+    raise ValueError(f"Unknown export format {fmt!r}; use markdown, json or csv.")
+
+
+def _json(record: Any) -> str:
+    agents = {
+        mode: {"header": a.header, "events": [e.to_dict() for e in a.events],
+               "requests": a.requests, "responses": a.responses}
+        for mode, a in record.agents.items()
+    }
+    return json.dumps({"format": 1, "run_id": record.run_id, "agents": agents},
+                      ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def _csv(record: Any) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["run_id", "task_id", "mode", "provider", "model", "round", "input_tokens",
+                     "output_tokens", *TOKEN_SOURCES, "api_input_tokens", "api_output_tokens",
+                     "cost_usd", "actions", "stop_reason", "success"])
+    for mode, agent in record.agents.items():
+        head = agent.header
+        base = [record.run_id, (head.get("task") or {}).get("id", ""), mode,
+                head.get("provider", ""), head.get("model", "")]
+        actions: dict[int, int] = {}
+        for e in agent.events:
+            if isinstance(e, ToolCall | CodeBlock):
+                actions[e.round] = actions.get(e.round, 0) + 1
+        for e in agent.events:
+            if isinstance(e, Usage):
+                writer.writerow([*base, e.round, e.input_tokens, e.output_tokens,
+                                 *(e.breakdown.get(s, 0) for s in TOKEN_SOURCES),
+                                 _blank(e.api_input_tokens), _blank(e.api_output_tokens),
+                                 f"{e.cost_usd:.6f}", actions.get(e.round, 0), "", ""])
+        fin = agent.finished
+        if fin is not None:
+            writer.writerow([*base, "total", fin.input_tokens, fin.output_tokens,
+                             *(fin.breakdown.get(s, 0) for s in TOKEN_SOURCES),
+                             _blank(fin.api_input_tokens), _blank(fin.api_output_tokens),
+                             f"{fin.cost_usd:.6f}", sum(actions.values()), fin.stop_reason,
+                             str(fin.success).lower()])
+    return out.getvalue()
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _fence(text: str, lang: str = "") -> str:
+    ticks = "````" if "```" in text else "```"
+    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
+
+
+def _cut(text: str) -> str:
+    if len(text) <= _LONG:
+        return text
+    return text[:_LONG] + f"\n… ({len(text) - _LONG} more characters in the JSON export)"
+
+
+def _markdown(record: Any) -> str:
+    head = record.header
+    task = head.get("task") or {}
+    lines = [f"# {task.get('title') or task.get('id', 'Run')} — run {record.run_id}", ""]
+    provider = head.get("provider", "")
+    label = " (scripted: shows the mechanics and the token economics, not a model)" if head.get(
+        "scripted") else ""
+    lines += [f"- Task: `{task.get('id', '')}`", f"- Provider: {provider}{label}",
+              f"- Model: {head.get('model', '')}", f"- Started: {head.get('started', '')}", ""]
+    lines += ["| | " + " | ".join(MODE_LABELS.get(m, m) for m in record.agents) + " |",
+              "|---|" + "---|" * len(record.agents)]
+    finished = {m: a.finished for m, a in record.agents.items()}
+
+    def row(name: str, fn: Any) -> None:
+        cells = [fn(f) if f is not None else "unfinished" for f in finished.values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    row("Total tokens", lambda f: f"{f.total_tokens:,}")
+    row("Input / output", lambda f: f"{f.input_tokens:,} / {f.output_tokens:,}")
+    row("Rounds", lambda f: str(f.rounds))
+    row("Stop", lambda f: f.stop_reason)
+    row("Success", lambda f: "yes" if f.success else "no")
+    row("Cost (USD)", lambda f: f"{f.cost_usd:.4f}")
+    lines += ["", "## Task prompt", "", _quote(_task_prompt(record)), ""]
+    for mode, agent in record.agents.items():
+        lines += _agent_markdown(MODE_LABELS.get(mode, mode), agent)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _task_prompt(record: Any) -> str:
+    for agent in record.agents.values():
+        for e in agent.events:
+            prompts = getattr(e, "prompts", None)
+            if prompts and prompts.get("task"):
+                return str(prompts["task"])
+    return str((record.header.get("task") or {}).get("prompt", ""))
+
+
+def _quote(text: str) -> str:
+    return "\n".join("> " + line for line in text.strip().splitlines())
+
+
+def _agent_markdown(label: str, agent: Any) -> list[str]:
+    lines = [f"## {label}", ""]
+    text: dict[int, str] = {}
+    for e in agent.events:
+        if isinstance(e, TextDelta):
+            text[e.round] = text.get(e.round, "") + e.text
+    for e in agent.events:
+        if isinstance(e, RoundStarted):
+            lines += [f"### Round {e.round} — {e.input_tokens:,} input tokens", ""]
+        elif isinstance(e, Usage):
+            lines += [f"_Output: {e.output_tokens:,} tokens._", ""]
+            if text.get(e.round, "").strip():
+                lines += [text[e.round].strip(), ""]
+        elif isinstance(e, ToolCall):
+            args = e.arguments if isinstance(e.arguments, str) else json.dumps(
+                e.arguments, ensure_ascii=False)
+            lines += [f"**Tool call** `{e.name}` `{args}`", ""]
+        elif isinstance(e, ToolResult):
+            status = "result" if e.ok else "error"
+            lines += [f"{status} ({e.tokens:,} tokens):", "", _fence(_cut(e.content), "json"), ""]
+        elif isinstance(e, CodeBlock):
+            lines += ["**Program run in the sandbox:**", "", _fence(e.code, "python"), ""]
+        elif isinstance(e, ExecutionResult):
+            lines += [f"Execution ({e.tokens:,} tokens back to the model):", "",
+                      _fence(_cut(e.content)), ""]
+        elif isinstance(e, RunError):
+            lines += [f"> **{'Error' if e.fatal else 'Notice'} ({e.kind}):** {e.message}", ""]
+        elif isinstance(e, RunFinished):
+            verdict = "succeeded" if e.success else "failed"
+            lines += ["### Answer", "", e.answer.strip() or "_(no answer)_", "",
+                      f"### Verdict: {verdict} ({e.stop_reason})", ""]
+            lines += [f"- {reason}" for reason in e.verdict] + [""]
+    return lines
