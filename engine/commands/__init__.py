@@ -1,5 +1,5 @@
 """Subcommand modules of the command line; each has ``register(subparsers)``."""
 
-from engine.commands import catalog_cmds, doctor_cmd
+from engine.commands import catalog_cmds, doctor_cmd, sandbox_cmd
 
-COMMAND_MODULES = [catalog_cmds, doctor_cmd]
+COMMAND_MODULES = [catalog_cmds, doctor_cmd, sandbox_cmd]

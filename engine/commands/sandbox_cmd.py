@@ -1,0 +1,83 @@
+"""`sandbox run FILE|-`: run a Python file in a fresh sandbox against a fresh platform.
+
+What users use to try code against the API before a model does: the program sees the same
+``api`` object (and ``ToolError``) that a CodeAct agent's programs see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``sandbox run``."""
+    parser = sub.add_parser("sandbox", help="run Python in the WebAssembly sandbox")
+    inner = parser.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+    run = inner.add_parser(
+        "run",
+        help="run a Python file (or - for stdin) against a fresh platform",
+        description="Run a Python file in a fresh sandbox session against a fresh platform; "
+        "the program calls the platform through `api.<resource>.<action>(...)`.",
+    )
+    run.add_argument("file", metavar="FILE", help="Python file to run, or - to read stdin")
+    run.add_argument("--json", action="store_true", help="print the execution result as JSON")
+    run.set_defaults(func=sandbox_run)
+
+
+def _read_code(name: str) -> str:
+    from engine.cli import UserError
+
+    if name == "-":
+        return sys.stdin.read()
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise UserError(f"There is no file {path}; give a Python file or - for stdin.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"Cannot read {path} ({exc.__class__.__name__}); check the file.") from exc
+
+
+def sandbox_run(args: argparse.Namespace) -> int:
+    """Run the program; exit 0 when it ran to its end, 1 on an error or a limit."""
+    from engine.cli import UserError
+    from engine.settings import paths
+    from tasks.catalog import guest_api_spec
+    from tasks.platform import new_platform
+    from wasm_sandbox import Sandbox, SandboxError
+
+    code = _read_code(args.file)
+    platform = new_platform()
+
+    def host_call(name: str, arguments: dict) -> dict:
+        return platform.call(name, arguments).to_wire()
+
+    try:
+        with Sandbox(host_call, guest_api_spec(), cache_dir=paths().wasm_cache) as sandbox:
+            if sandbox.runtime.note:
+                print(f"codeact-explorer: {sandbox.runtime.note}.", file=sys.stderr)
+            result = sandbox.run(code)
+    except SandboxError as exc:
+        raise UserError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        if result.output:
+            print(result.output, end="" if result.output.endswith("\n") else "\n")
+            sys.stdout.flush()
+        if result.error:
+            print(result.error, file=sys.stderr)
+        notices = []
+        if result.truncated_bytes:
+            notices.append(f"output truncated: {result.truncated_bytes} bytes cut")
+        if result.limit and result.limit != "output":
+            notices.append(f"limit hit: {result.limit}")
+        if not result.output and not result.error:
+            notices.append("nothing was printed")
+        calls = len(result.host_calls)
+        notices.append(f"{calls} host call{'s' if calls != 1 else ''}, {result.wall_ms:.0f} ms")
+        print(f"[{'; '.join(notices)}]", file=sys.stderr)
+    return 0 if result.ok else 1
