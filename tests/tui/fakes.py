@@ -1,0 +1,178 @@
+"""A fake engine for the app's tests: a deterministic synthetic race, tasks and run records.
+
+The synthetic events follow engine.events exactly and look like a real race: tool calling makes
+one call per round and every request resends the schemas and history; CodeAct writes one program.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from engine.events import (
+    CodeBlock,
+    Event,
+    ExecutionResult,
+    RoundFinished,
+    RoundStarted,
+    RunError,
+    RunFinished,
+    RunStarted,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
+from engine.prompts import PromptSet
+from tui.backend import Backend, BackendError, RunInfo, TaskInfo
+from tui.choices import RunChoice
+from tui.replay import RecordedRace
+
+TASKS = [
+    TaskInfo("find-user-team", "Find user + get team info",
+             "Find the user Ada Lovelace and tell me which team she is on and who leads it.",
+             article=True),
+    TaskInfo("aggregate-projects", "Aggregate data across projects",
+             "For every active project, total the hours logged and the invoiced amount.",
+             article=True),
+]
+
+
+def _chunks(text: str, size: int = 7) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def synthetic_events(modes=("tool_calling", "codeact"), tool_rounds: int = 4,
+                     error_mode: str | None = None, run_id: str = "run-1") -> list[Event]:
+    """A whole race, both agents, in a deterministic order."""
+    events: list[Event] = []
+    for mode in modes:
+        t = 0.0
+
+        def ev(cls, **kw):
+            nonlocal t
+            t += 0.01
+            return cls(run_id=run_id, mode=mode, elapsed=round(t, 2), **kw)
+
+        events.append(ev(RunStarted, task_id="find-user-team",
+                         task_title="Find user + get team info", provider="scripted",
+                         model="scripted-reference", scripted=True, max_rounds=10))
+        if mode == error_mode:
+            events.append(ev(RunError, round=1, kind="auth",
+                             message="MISTRAL_API_KEY is not set; export it or use --provider "
+                                     "scripted.", fatal=True))
+            events.append(ev(RunFinished, stop_reason="error", success=False, answer="",
+                             verdict=["no answer"], rounds=0, input_tokens=0, output_tokens=0))
+            continue
+        if mode == "tool_calling":
+            history = 0
+            for n in range(1, tool_rounds + 1):
+                breakdown = {"system": 120, "tools": 12800, "task": 40, "assistant": 60 * (n - 1),
+                             "results": history}
+                total_in = sum(breakdown.values())
+                events.append(ev(RoundStarted, round=n, input_tokens=total_in,
+                                 breakdown=breakdown))
+                last = n == tool_rounds
+                text = ("Ada Lovelace is on the Platform team, led by Grace Hopper."
+                        if last else f"Looking this up (step {n}).")
+                events += [ev(TextDelta, round=n, text=c) for c in _chunks(text)]
+                if not last:
+                    args = {"query": "Ada Lovelace"} if n == 1 else {"id": 10 + n}
+                    name = "users_search" if n == 1 else "teams_get"
+                    events.append(ev(ToolCall, round=n, call_id=f"c{n}", name=name,
+                                     arguments=args))
+                    content = json.dumps({"ok": True, "value": [{"id": 7, "name": "Ada Lovelace",
+                                          "team_id": 3, "email": "ada@example.com"}] * 3})
+                    events.append(ev(ToolResult, round=n, call_id=f"c{n}", name=name, ok=True,
+                                     content=content, tokens=180))
+                    history += 180
+                events.append(ev(Usage, round=n, input_tokens=total_in, output_tokens=30,
+                                 breakdown=breakdown, cost_usd=total_in * 1e-7))
+                events.append(ev(RoundFinished, round=n,
+                                 finish_reason="stop" if last else "tool_calls"))
+            total = sum(13020 + 60 * (n - 1) + 180 * (n - 1) for n in range(1, tool_rounds + 1))
+            events.append(ev(RunFinished, stop_reason="answered", success=True,
+                             answer="Ada Lovelace is on the Platform team, led by Grace Hopper.",
+                             verdict=["names the team", "names the lead"], rounds=tool_rounds,
+                             input_tokens=total, output_tokens=30 * tool_rounds,
+                             cost_usd=total * 1e-7))
+        else:
+            code = ("user = api.users.search(query=\"Ada Lovelace\")[\"items\"][0]\n"
+                    "team = api.teams.get(user[\"team_id\"])\n"
+                    "lead = api.users.get(team[\"lead_id\"])\n"
+                    "print(team[\"name\"], lead[\"name\"])\n")
+            reply = f"I'll look up the user, then her team.\n\n```python\n{code}```\n"
+            breakdown = {"system": 300, "tools": 3600, "task": 40}
+            events.append(ev(RoundStarted, round=1, input_tokens=3940, breakdown=breakdown))
+            events += [ev(TextDelta, round=1, text=c) for c in _chunks(reply)]
+            events.append(ev(CodeBlock, round=1, code=code))
+            events.append(ev(ExecutionResult, round=1, output="Platform Grace Hopper\n",
+                             error=None, content="Platform Grace Hopper", host_calls=3,
+                             wall_ms=84.0, tokens=6))
+            events.append(ev(Usage, round=1, input_tokens=3940, output_tokens=90,
+                             breakdown=breakdown, cost_usd=3940e-7))
+            events.append(ev(RoundFinished, round=1, finish_reason="stop"))
+            bd2 = {**breakdown, "assistant": 90, "results": 6}
+            events.append(ev(RoundStarted, round=2, input_tokens=4036, breakdown=bd2))
+            answer = "Ada Lovelace is on the Platform team, led by Grace Hopper."
+            events += [ev(TextDelta, round=2, text=c) for c in _chunks(answer)]
+            events.append(ev(Usage, round=2, input_tokens=4036, output_tokens=20,
+                             breakdown=bd2, cost_usd=4036e-7))
+            events.append(ev(RoundFinished, round=2, finish_reason="stop"))
+            events.append(ev(RunFinished, stop_reason="answered", success=True, answer=answer,
+                             verdict=["names the team", "names the lead"], rounds=2,
+                             input_tokens=7976, output_tokens=110, cost_usd=7976e-7))
+    # Interleave the two agents as a real race would: alternate event by event.
+    by_mode = [[e for e in events if e.mode == m] for m in modes]
+    merged: list[Event] = []
+    for i in range(max(len(x) for x in by_mode)):
+        merged += [x[i] for x in by_mode if i < len(x)]
+    return merged
+
+
+class FakeBackend(Backend):
+    """The engine, faked: synthetic races, an in-memory history, prompts saved to a dict."""
+
+    def __init__(self, error_mode: str | None = None) -> None:
+        self.error_mode = error_mode
+        self.started: list[tuple[RunChoice, PromptSet | None]] = []
+        self.saved: PromptSet | None = None
+        self.exports: list[Path] = []
+
+    def list_tasks(self, task_file: Path | None = None) -> list[TaskInfo]:
+        if task_file is not None and task_file.name == "broken.toml":
+            raise BackendError(f"{task_file}: task 'x' has no prompt.")
+        return list(TASKS)
+
+    def new_race(self, choice: RunChoice, prompts: PromptSet | None) -> RecordedRace:
+        self.started.append((choice, prompts))
+        tool_rounds = 4 if self.saved is None else 3  # an edited prompt "saves" a round
+        return RecordedRace(synthetic_events(choice.modes, tool_rounds, self.error_mode),
+                            pace=0)
+
+    def load_prompts(self, task_id: str | None) -> PromptSet:
+        return self.saved or PromptSet("You call tools.", "You write Python:\n{api}")
+
+    def task_prompt(self, task_id, task_file) -> str:
+        return TASKS[0].prompt
+
+    def save_prompts(self, prompts: PromptSet, task_id: str | None) -> None:
+        self.saved = prompts
+
+    def reset_prompts(self, task_id: str | None) -> None:
+        self.saved = None
+
+    def list_runs(self) -> list[RunInfo]:
+        return [RunInfo("race-20260101-a", "2026-01-01T10:00:00", "find-user-team",
+                        "Find user + get team info", "scripted", ("tool_calling", "codeact"),
+                        {"tool_calling": 53_160, "codeact": 8_086},
+                        {"tool_calling": True, "codeact": True})]
+
+    def replay(self, run_id: str, pace: float) -> RecordedRace:
+        return RecordedRace(synthetic_events(run_id="replayed"), pace=0)
+
+    def export_run(self, run_id: str, fmt: str, folder: Path) -> Path:
+        target = folder / f"{run_id}.{fmt}"
+        target.write_text("exported")
+        self.exports.append(target)
+        return target

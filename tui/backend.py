@@ -1,0 +1,159 @@
+"""Everything the app asks of the engine, in one place, called only from workers.
+
+The methods are plain (blocking) functions: loading tasks, reading run records or building a
+race touches the disk and the tokenizer, so the app calls them from thread workers and gets the
+results back as messages. Tests hand the app another ``Backend`` to script what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.events import Event
+from engine.prompts import PromptSet, load_prompts, reset_overrides, save_override
+from tui.choices import RunChoice
+from tui.pump import RaceLike
+from tui.replay import RecordedRace
+
+
+class BackendError(Exception):
+    """Something the user can fix, in one sentence (shown as a notification or in a pane)."""
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What the pickers show of a task."""
+
+    id: str
+    title: str
+    prompt: str
+    article: bool = False
+    source: str = "bundled"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One past run, as the history screen lists it."""
+
+    run_id: str
+    started: str
+    task_id: str
+    task_title: str
+    provider: str
+    modes: tuple[str, ...]
+    tokens: dict[str, int]
+    success: dict[str, bool | None]
+    path: str = ""
+
+
+def _one_sentence(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+class Backend:
+    """The engine as the app uses it."""
+
+    def list_tasks(self, task_file: Path | None = None) -> list[TaskInfo]:
+        """The bundled tasks, then the user's file's (raises ``BackendError`` on a bad file)."""
+        try:
+            from tasks.suite import load_tasks
+        except ImportError as exc:
+            raise BackendError("the task suite is not installed.") from exc
+        infos = [_task_info(task, "bundled") for task in load_tasks()]
+        if task_file is not None:
+            try:
+                extra = load_tasks(task_file)
+            except Exception as exc:  # TaskFileError, OSError: a sentence naming the file
+                raise BackendError(_one_sentence(exc)) from exc
+            infos += [_task_info(task, task_file.name) for task in extra]
+        return infos
+
+    def new_race(self, choice: RunChoice, prompts: PromptSet | None) -> RaceLike:
+        """A ready race for ``choice`` (not started: iterating its events starts it)."""
+        try:
+            from engine.controller import Race
+
+            from engine.run import RunConfig
+            from tasks.suite import get_task, load_tasks
+
+            if choice.task_id is None:
+                task = load_tasks()[0]
+            else:
+                task = get_task(choice.task_id, choice.task_file)
+            config = RunConfig(provider=choice.provider, model=choice.model or None,
+                               pace=choice.pace, prompts=prompts)
+            return Race(task, choice.modes, config)
+        except ImportError as exc:
+            raise BackendError(f"the engine is not complete here ({exc.name} is missing).") from exc
+        except Exception as exc:
+            raise BackendError(_one_sentence(exc)) from exc
+
+    def load_prompts(self, task_id: str | None) -> PromptSet:
+        return load_prompts(task_id)
+
+    def task_prompt(self, task_id: str | None, task_file: Path | None) -> str:
+        """The task's own prompt (what the editor shows when no override is saved)."""
+        for info in self.list_tasks(task_file):
+            if info.id == task_id or task_id is None:
+                return info.prompt
+        return ""
+
+    def save_prompts(self, prompts: PromptSet, task_id: str | None) -> None:
+        save_override(prompts, task_id=task_id)
+
+    def reset_prompts(self, task_id: str | None) -> None:
+        reset_overrides()
+        if task_id:
+            reset_overrides(task_id=task_id)
+
+    def list_runs(self) -> list[RunInfo]:
+        from engine import records
+
+        return [_run_info(run) for run in records.list_runs()]
+
+    def replay(self, run_id: str, pace: float) -> RecordedRace:
+        return RecordedRace(self.run_events(run_id), pace=pace)
+
+    def run_events(self, run_id: str) -> list[Event]:
+        from engine import records
+
+        try:
+            return list(records.load_events(run_id))
+        except Exception as exc:
+            raise BackendError(_one_sentence(exc)) from exc
+
+    def export_run(self, run_id: str, fmt: str, folder: Path) -> Path:
+        """Write the run as markdown, json or csv into ``folder``; returns the file."""
+        from engine import records
+
+        try:
+            text = records.export_run(run_id, fmt)
+        except Exception as exc:
+            raise BackendError(_one_sentence(exc)) from exc
+        suffix = {"markdown": "md"}.get(fmt, fmt)
+        target = folder / f"codeact-run-{run_id}.{suffix}"
+        target.write_text(text, encoding="utf-8")
+        return target
+
+
+def _task_info(task: Any, source: str) -> TaskInfo:
+    return TaskInfo(id=task.id, title=task.title, prompt=task.prompt,
+                    article=bool(getattr(task, "article", False)), source=source)
+
+
+def _run_info(run: Any) -> RunInfo:
+    get = run.get if isinstance(run, dict) else lambda k, d=None: getattr(run, k, d)
+    return RunInfo(
+        run_id=str(get("run_id", "")),
+        started=str(get("started", "") or ""),
+        task_id=str(get("task_id", "")),
+        task_title=str(get("task_title", "") or get("task_id", "")),
+        provider=str(get("provider", "")),
+        modes=tuple(get("modes", ()) or ()),
+        tokens=dict(get("tokens", {}) or {}),
+        success=dict(get("success", {}) or {}),
+        path=str(get("path", "") or ""),
+    )

@@ -1,0 +1,61 @@
+"""What the user has chosen to run: task, mode, provider, model and pace, as one frozen value.
+
+The app republishes a new ``RunChoice`` whenever a control changes (elia's frozen runtime
+config), so every screen reads the same settings and a run is always started from one snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from engine.events import MODES, Mode
+
+ModeChoice = Literal["both", "tool_calling", "codeact"]
+MODE_CHOICES: tuple[ModeChoice, ...] = ("both", "tool_calling", "codeact")
+MODE_CHOICE_LABELS: dict[str, str] = {
+    "both": "Both, side by side",
+    "tool_calling": "Tool calling alone",
+    "codeact": "CodeAct alone",
+}
+PROVIDERS: tuple[str, ...] = ("scripted", "mistral")
+KEY_ENV = "MISTRAL_API_KEY"
+DEFAULT_PACE = 0.02  # seconds between streamed chunks of the scripted agent: readable on stage
+
+
+@dataclass(frozen=True)
+class RunChoice:
+    """The settings the next run starts from."""
+
+    task_id: str | None = None
+    mode: ModeChoice = "both"
+    provider: str = "scripted"
+    model: str | None = None
+    pace: float = DEFAULT_PACE
+    task_file: Path | None = None
+
+    @property
+    def modes(self) -> tuple[Mode, ...]:
+        """The agents this choice races, tool calling first (it is the left pane)."""
+        return MODES if self.mode == "both" else (self.mode,)
+
+    @property
+    def scripted(self) -> bool:
+        return self.provider != "mistral"
+
+    def with_(self, **changes: object) -> RunChoice:
+        """A copy with some fields changed (a new snapshot; this one never changes)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def next_mode(self) -> RunChoice:
+        index = MODE_CHOICES.index(self.mode)
+        return self.with_(mode=MODE_CHOICES[(index + 1) % len(MODE_CHOICES)])
+
+
+def default_provider(explicit: str | None = None) -> str:
+    """``mistral`` when a key is set (or asked for), otherwise the offline scripted agent."""
+    if explicit:
+        return explicit
+    return "mistral" if os.environ.get(KEY_ENV) else "scripted"

@@ -1,0 +1,79 @@
+"""Command palette commands (ctrl+p): every action, every task, mode, provider and pace.
+
+Commands that would do nothing right now (running while a run is on, say) are left out, the
+same rule the footer follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui.choices import MODE_CHOICE_LABELS, MODE_CHOICES, PROVIDERS
+
+if TYPE_CHECKING:
+    from tui.screens.race import RaceScreen
+
+PACES = (0.0, 0.02, 0.05, 0.1)
+Command = tuple[str, Callable[[], object], str]
+
+
+def race_commands(screen: RaceScreen) -> list[Command]:
+    """The palette's commands for the race screen as it is now."""
+    actions = [
+        ("run", "Run the race", "start both agents on the chosen task"),
+        ("stop", "Stop the race", "cancel both agents now"),
+        ("toggle_step", "Toggle step mode", "pause before every round"),
+        ("next_round", "Next round", "advance both agents one round (step mode)"),
+        ("edit_prompts", "Edit prompts", "system prompts and task prompt; save, rerun"),
+        ("history", "History", "replay or export a past run"),
+        ("settings", "Setup", "task, task file, mode, provider, model, pace"),
+    ]
+    commands: list[Command] = []
+    for action, title, help_text in actions:
+        if screen.check_action(action, ()):
+            commands.append((title, getattr(screen, f"action_{action}"), help_text))
+    if screen.running:
+        return commands
+    choice = screen.choice
+    for task in screen.tasks:
+        commands.append((f"Task: {task.title}",
+                         partial(screen.set_choice, choice.with_(task_id=task.id)),
+                         task.prompt[:80]))
+    for mode in MODE_CHOICES:
+        commands.append((f"Mode: {MODE_CHOICE_LABELS[mode]}",
+                         partial(screen.set_choice, choice.with_(mode=mode)), "next run"))
+    for provider in PROVIDERS:
+        commands.append((f"Provider: {provider}",
+                         partial(screen.set_choice, choice.with_(provider=provider)),
+                         "mistral needs MISTRAL_API_KEY" if provider == "mistral" else
+                         "offline reference agent (not a model)"))
+    for pace in PACES:
+        commands.append((f"Pace: {pace:g}s per chunk",
+                         partial(screen.set_choice, choice.with_(pace=pace)),
+                         "speed of the scripted agent and of replays"))
+    return commands
+
+
+class ExplorerCommands(Provider):
+    """The app's own commands in the palette."""
+
+    def _commands(self) -> list[Command]:
+        from tui.screens.race import RaceScreen
+
+        screen = getattr(self.app, "race_screen", None)
+        return race_commands(screen) if isinstance(screen, RaceScreen) else []
+
+    async def discover(self) -> Hits:
+        for title, callback, help_text in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, callback, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

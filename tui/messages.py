@@ -1,0 +1,77 @@
+"""The typed messages that carry engine results back to the UI.
+
+Harlequin's rule: workers call the engine, handlers update widgets, and these messages are the
+only way between the two.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from engine.events import Event
+
+
+class RaceEvents(Message):
+    """A coalesced batch of events of the race numbered ``generation``."""
+
+    def __init__(self, generation: int, events: list[Event]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.events = events
+
+
+class RaceEnded(Message):
+    """The race's event stream is over (normally, or with ``error`` when it broke)."""
+
+    def __init__(self, generation: int, error: str | None = None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.error = error
+
+
+class TasksLoaded(Message):
+    """The task list for the pickers (``error`` when a user's task file could not be read)."""
+
+    def __init__(self, tasks: list[Any], error: str | None = None) -> None:
+        super().__init__()
+        self.tasks = tasks
+        self.error = error
+
+
+class RunsLoaded(Message):
+    """Past runs for the history screen, newest first (``error`` when they could not be read)."""
+
+    def __init__(self, runs: list[Any], error: str | None = None) -> None:
+        super().__init__()
+        self.runs = runs
+        self.error = error
+
+
+class RunExported(Message):
+    """A run was written to ``path`` (or could not be: ``error``)."""
+
+    def __init__(self, path: str | None, error: str | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.error = error
+
+
+class PromptsLoaded(Message):
+    """The prompts the next run would use, and the task's own prompt, for the editor."""
+
+    def __init__(self, prompts: Any, task_prompt: str, error: str | None = None) -> None:
+        super().__init__()
+        self.prompts = prompts
+        self.task_prompt = task_prompt
+        self.error = error
+
+
+class PromptsSaved(Message):
+    """Edited prompts were saved (or reset); ``rerun`` asks for a new run with them."""
+
+    def __init__(self, rerun: bool, error: str | None = None) -> None:
+        super().__init__()
+        self.rerun = rerun
+        self.error = error

@@ -1,0 +1,1 @@
+"""The app's screens: the race, the prompt editor, history, run settings and help."""

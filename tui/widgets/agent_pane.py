@@ -1,0 +1,177 @@
+"""One agent's pane: its name and status in the border, and the stream of its rounds.
+
+``AgentPane.apply(event)`` is the only way in: the race screen hands it every event of its mode.
+The stream is a scroll container anchored to the bottom while the agent writes.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from engine.events import (
+    MODE_LABELS,
+    CodeBlock,
+    Event,
+    ExecutionResult,
+    Mode,
+    RoundFinished,
+    RoundStarted,
+    RunError,
+    RunFinished,
+    RunStarted,
+    StepWaiting,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
+from tui.widgets.round_view import (
+    CodeView,
+    ErrorView,
+    ExecutionView,
+    RoundView,
+    ToolCallView,
+    ToolResultView,
+    fmt_tokens,
+)
+
+STATUS_TEXT: dict[str, tuple[str, str]] = {
+    "idle": ("ready", "dim"),
+    "running": ("running", "$accent"),
+    "waiting": ("paused — n for the next round", "$warning bold"),
+    "answered": ("answered", "$success bold"),
+    "max_rounds": ("round limit hit", "$warning bold"),
+    "cancelled": ("stopped", "$warning"),
+    "error": ("failed", "$error bold"),
+}
+
+
+class ResultCard(Static):
+    """The end of a run: ✓/✗, the answer, and the checker's reasons."""
+
+    def __init__(self, event: RunFinished) -> None:
+        mark, style = (("✓ success", "$success bold") if event.success
+                       else ("✗ failed", "$error bold"))
+        reason = {"answered": "answered", "max_rounds": "round limit hit",
+                  "cancelled": "stopped", "error": "ended by an error"}[event.stop_reason]
+        parts: list[tuple[str, str] | str] = [
+            (mark, style),
+            (f"  {reason} after {event.rounds} round{'s' if event.rounds != 1 else ''}"
+             f" · {fmt_tokens(event.total_tokens)} tokens", "dim"),
+        ]
+        if event.answer.strip():
+            parts += ["\n", (event.answer.strip(), "bold")]
+        for line in event.verdict:
+            parts += ["\n", ("  • ", "dim"), (line, "italic")]
+        super().__init__(Content.assemble(*parts), classes="result-card")
+        self.add_class("-success" if event.success else "-failure")
+
+
+class AgentPane(Vertical):
+    """The live view of one agent (tool calling or CodeAct)."""
+
+    def __init__(self, mode: Mode, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes=f"agent-pane {mode}")
+        self.mode = mode
+        self.status = "idle"
+        self.rounds: dict[int, RoundView] = {}
+        self.stream = VerticalScroll(classes="pane-stream")
+        self.waiting = Static(classes="waiting-note")
+        self.finished: RunFinished | None = None
+
+    def compose(self) -> ComposeResult:
+        with self.stream:
+            yield Static(Content.styled("Press r to start the race.", "dim"), classes="placeholder")
+        yield self.waiting
+
+    def on_mount(self) -> None:
+        self.waiting.display = False
+        self._draw_title()
+
+    async def reset(self) -> None:
+        """Clear the pane for a new run."""
+        self.rounds.clear()
+        self.finished = None
+        self.status = "idle"
+        await self.stream.remove_children()
+        self.stream.anchor(False)
+        self.waiting.display = False
+        self._draw_title()
+
+    def follow(self) -> None:
+        """Pin the stream to its end once it overflows (anchoring a stream that does not fill
+        the pane would push its first lines to the bottom)."""
+        stream = self.stream
+        if not stream.is_anchored and stream.virtual_size.height > stream.size.height:
+            stream.anchor()
+
+    def set_status(self, status: str) -> None:
+        self.status = status
+        self._draw_title()
+
+    def _draw_title(self) -> None:
+        text, style = STATUS_TEXT.get(self.status, (self.status, ""))
+        self.border_title = Content.styled(f" {MODE_LABELS[self.mode]} ", "bold")
+        self.border_subtitle = Content.styled(f" {text} ", style)
+
+    async def _round(self, number: int) -> RoundView:
+        view = self.rounds.get(number)
+        if view is None:  # an event of a round whose start we did not see (a cut recording)
+            view = self.rounds[number] = RoundView(number, 0)
+            await self.stream.mount(view)
+        return view
+
+    async def apply(self, event: Event) -> None:
+        """Show one event of this pane's agent."""
+        if isinstance(event, RunStarted):
+            await self.reset()
+            self.set_status("running")
+        elif isinstance(event, RoundStarted):
+            self.waiting.display = False
+            if self.status == "waiting":
+                self.set_status("running")
+            view = self.rounds.get(event.round)
+            if view is None:
+                view = self.rounds[event.round] = RoundView(event.round, event.input_tokens)
+                await self.stream.mount(view)
+        elif isinstance(event, StepWaiting):
+            self.set_status("waiting")
+            self.waiting.update(Content.assemble(
+                ("⏸ ", "$warning bold"), f"before round {event.round}: press ",
+                ("n", "bold reverse"), " to run it"))
+            self.waiting.display = True
+        elif isinstance(event, TextDelta):
+            await (await self._round(event.round)).append_text(event.text)
+        elif isinstance(event, ToolCall):
+            await (await self._round(event.round)).add(ToolCallView(event))
+        elif isinstance(event, ToolResult):
+            await (await self._round(event.round)).add(ToolResultView(event))
+        elif isinstance(event, CodeBlock):
+            view = await self._round(event.round)
+            await view.add(CodeView(event, shown_above=view.code_was_streamed(event.code)))
+        elif isinstance(event, ExecutionResult):
+            await (await self._round(event.round)).add(ExecutionView(event))
+        elif isinstance(event, Usage):
+            (await self._round(event.round)).header.set_usage(
+                event.api_input_tokens or event.input_tokens,
+                event.api_output_tokens or event.output_tokens,
+            )
+        elif isinstance(event, RoundFinished):
+            await (await self._round(event.round)).reply.finish()
+        elif isinstance(event, RunError):
+            target = self.rounds.get(event.round)
+            await (target or self.stream).mount(ErrorView(event))
+        elif isinstance(event, RunFinished):
+            for view in self.rounds.values():
+                await view.reply.finish()
+            self.finished = event
+            self.waiting.display = False
+            self.set_status(event.stop_reason)
+            await self.stream.mount(ResultCard(event))
+
+    async def show_message(self, text: str, style: str = "$error") -> None:
+        """A line in the pane that is not an event (a run that could not start, say)."""
+        await self.stream.mount(Static(Content.styled(text, style), classes="pane-note"))

@@ -1,0 +1,190 @@
+"""One round of one agent: its header, the streamed reply, and what the reply caused.
+
+Every piece is built from an ``engine.events`` object; nothing here talks to the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.highlight import highlight
+from textual.widgets import Collapsible, Static
+
+from engine.events import CodeBlock, ExecutionResult, RunError, ToolCall, ToolResult
+from tui.widgets.stream_text import StreamingText, render_code
+
+PREVIEW_CHARS = 70  # of a tool result, in its one-line collapsed title
+EXPANDED_CHARS = 4000  # of a tool result when expanded; the rest is counted, not drawn
+
+
+def fmt_tokens(count: int) -> str:
+    return f"{count:,}"
+
+
+def shorten(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def pretty_json(value: Any) -> str:
+    """Indented JSON of a value, or of a JSON text (anything else is returned as it is)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class RoundHeader(Static):
+    """"Round n · in 13,402 · out 96" — the numbers fill in when the round's usage arrives."""
+
+    def __init__(self, number: int, input_tokens: int) -> None:
+        super().__init__(classes="round-header")
+        self.number = number
+        self.input_tokens = input_tokens
+        self.output_tokens: int | None = None
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def set_usage(self, input_tokens: int, output_tokens: int) -> None:
+        self.input_tokens, self.output_tokens = input_tokens, output_tokens
+        self._draw()
+
+    def _draw(self) -> None:
+        parts: list[tuple[str, str] | str] = [
+            (f" Round {self.number} ", "bold reverse"),
+            "  in ",
+            (fmt_tokens(self.input_tokens), "bold"),
+        ]
+        if self.output_tokens is not None:
+            parts += ["  out ", (fmt_tokens(self.output_tokens), "bold")]
+        self.update(Content.assemble(*parts))
+
+
+class ToolCallView(Static):
+    """A tool call: its name and its arguments as highlighted JSON."""
+
+    def __init__(self, event: ToolCall) -> None:
+        args = event.arguments
+        if isinstance(args, dict):
+            body = json.dumps(args, ensure_ascii=False)
+            if len(body) > 60:
+                body = json.dumps(args, indent=2, ensure_ascii=False)
+            rendered = highlight(body, language="json")
+        else:  # the model sent text that is not JSON: show it as it came, flagged
+            rendered = Content.assemble(("invalid JSON: ", "$error"), args)
+        super().__init__(
+            Content.assemble(("→ ", "$accent bold"), (event.name, "bold $accent"), " ", rendered),
+            classes="tool-call",
+        )
+
+
+class ToolResultView(Collapsible):
+    """A tool result, one line until expanded (results are what makes tool calling grow)."""
+
+    def __init__(self, event: ToolResult) -> None:
+        mark = ("← ok", "$success") if event.ok else ("← error", "$error bold")
+        tokens = f" · {fmt_tokens(event.tokens)} tok" if event.tokens else ""
+        title = Content.assemble(
+            mark, (f" {event.name}{tokens} ", "dim"), shorten(event.content, PREVIEW_CHARS)
+        )
+        text = pretty_json(event.content)
+        hidden = len(text) - EXPANDED_CHARS
+        body = highlight(text[:EXPANDED_CHARS], language="json")
+        if hidden > 0:
+            body = Content.assemble(body, (f"\n… {hidden:,} more characters", "dim italic"))
+        super().__init__(Static(body, classes="result-body"), title=title, collapsed=True)  # type: ignore[arg-type]
+        self.add_class("tool-result")
+        if not event.ok:
+            self.add_class("-error")
+
+
+class CodeView(Static):
+    """The program taken from a CodeAct reply; compact when the streamed reply already shows it."""
+
+    def __init__(self, event: CodeBlock, shown_above: bool) -> None:
+        lines = event.code.count("\n") + 1
+        if shown_above:
+            content = Content.assemble(
+                ("▶ ", "$accent bold"), (f"running this {lines}-line program in the sandbox", "dim")
+            )
+        else:
+            content = Content.assemble(("▶ program\n", "$accent bold"), render_code(event.code))
+        super().__init__(content, classes="code-block" if not shown_above else "code-note")
+
+
+class ExecutionView(Static):
+    """What the sandbox printed, or its error, and any limit it hit."""
+
+    def __init__(self, event: ExecutionResult) -> None:
+        parts: list[Content | tuple[str, str] | str] = []
+        calls = f" · {event.host_calls} API calls" if event.host_calls else ""
+        tokens = f" · {fmt_tokens(event.tokens)} tok" if event.tokens else ""
+        head_style = "$error bold" if event.error or event.limit else "$success"
+        head = "✗ error" if event.error else "✓ output"
+        parts.append((f"{head}{calls}{tokens} · {event.wall_ms:.0f} ms\n", head_style))
+        if event.limit:
+            parts.append((f"limit hit: {event.limit}", "$warning bold"))
+            parts.append(" — earlier state lost\n" if event.state_lost else "\n")
+        output = event.output.rstrip("\n")
+        if len(output) > EXPANDED_CHARS:
+            output = output[:EXPANDED_CHARS] + f"\n… {len(event.output) - EXPANDED_CHARS:,} more"
+        if output:
+            parts.append(output)
+        if event.error:
+            parts.append(("\n" if output else "") + event.error.rstrip("\n"))
+        if not output and not event.error:
+            parts.append(("(nothing was printed)", "dim italic"))
+        super().__init__(Content.assemble(*parts), classes="execution")
+        if event.error or event.limit:
+            self.add_class("-error")
+
+
+class ErrorView(Static):
+    """An error of the run, in the sentence the engine wrote for the user."""
+
+    def __init__(self, event: RunError) -> None:
+        label = "error" if event.fatal else event.kind.replace("_", " ")
+        super().__init__(
+            Content.assemble((f"⚠ {label}: ", "$error bold"), event.message), classes="run-error"
+        )
+
+
+class RoundView(Vertical):
+    """A round: header, streamed reply, then calls/results or code/output as they happen."""
+
+    DEFAULT_CSS = """
+    RoundView { height: auto; margin: 0 0 1 0; }
+    RoundView > * { height: auto; }
+    """
+
+    def __init__(self, number: int, input_tokens: int) -> None:
+        super().__init__(classes="round")
+        self.number = number
+        self.header = RoundHeader(number, input_tokens)
+        self.reply = StreamingText(classes="reply")
+        self.streamed = ""  # kept only to know whether a code block was already shown
+        self._streamed_len = 0
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        yield self.reply
+
+    async def append_text(self, text: str) -> None:
+        if self._streamed_len < 20_000:  # enough to find the program; bounded on purpose
+            self.streamed += text
+            self._streamed_len += len(text)
+        await self.reply.append(text)
+
+    async def add(self, widget: Static | Collapsible) -> None:
+        await self.reply.finish()
+        await self.mount(widget)
+
+    def code_was_streamed(self, code: str) -> bool:
+        return bool(code.strip()) and code.strip()[:200] in self.streamed
