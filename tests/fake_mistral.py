@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -130,8 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = raw.decode(errors="replace")
         fake = self.server.fake
-        fake._record(RecordedRequest(self.path, dict(self.headers.items()), body, time.monotonic()))
-        reply = fake._next()
+        recorded = RecordedRequest(self.path, dict(self.headers.items()), body, time.monotonic())
+        fake._record(recorded)
+        reply = (fake.responder(recorded) if fake.responder else None) or fake._next()
         if reply.delay and fake._closing.wait(reply.delay):
             return
         if reply.chunks is None:
@@ -197,7 +199,10 @@ class _Server(ThreadingHTTPServer):
 class FakeMistral:
     """The fake API. ``enqueue`` replies, point the SDK at ``url``, read ``requests`` after."""
 
-    def __init__(self) -> None:
+    def __init__(self, responder: Callable[[RecordedRequest], Reply | None] | None = None) -> None:
+        # ``responder`` picks a reply from the request itself (say, by whether it carries
+        # tools), for two agents sharing one server; returning None falls back to the queue.
+        self.responder = responder
         self.requests: list[RecordedRequest] = []
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()

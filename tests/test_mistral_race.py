@@ -1,0 +1,126 @@
+"""A whole race on the mistral provider against the fake API, with faults on one side.
+
+The tool-calling agent meets a 503 (retried), then a stream cut mid-reply; the CodeAct agent
+answers meanwhile. The faulty run ends in one clear error, the other run is unaffected, and both
+run records are complete up to their ``run_finished`` line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from fake_mistral import FakeMistral, RecordedRequest, Reply, cut_reply, error_reply, text_reply
+from fake_mistral import tool_call_reply as calls_reply
+
+from engine.controller import Race
+from engine.events import RunError, RunFinished
+from engine.providers.mistral import MistralProvider
+from engine.run import RunConfig
+from engine.settings import paths
+
+TASK = SimpleNamespace(
+    id="fault-drill",
+    title="Find Ada (fault drill)",
+    prompt="What is Ada Lovelace's user id?",
+    max_rounds=4,
+    tags=(),
+    article=False,
+    reference=(),
+)
+
+
+class _NoSandbox:
+    """The CodeAct agent here answers without code; nothing should run."""
+
+    def run(self, code: str) -> Any:
+        raise AssertionError("no code was expected")
+
+    async def arun(self, code: str) -> Any:
+        raise AssertionError("no code was expected")
+
+    def interrupt(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[FakeMistral]:
+    tool_side = deque(
+        [
+            error_reply(503, "overloaded"),
+            calls_reply([("k1", "users_search", '{"query": "Ada"}')]),
+            cut_reply("Ada is user"),
+        ]
+    )
+    codeact_side = deque([text_reply("Ada Lovelace is user 1.")])
+
+    def respond(request: RecordedRequest) -> Reply | None:
+        side = tool_side if request.body.get("tools") else codeact_side
+        return side.popleft() if side else None
+
+    with FakeMistral(responder=respond) as fake:
+        yield fake
+
+
+async def test_a_fault_on_one_agent_leaves_the_other_running_and_the_records_complete(
+    server, monkeypatch
+):
+    monkeypatch.setenv("MISTRAL_API_KEY", "test-key")
+
+    def factory(name: str, *, task: Any, mode: str, model: str | None, **_: Any):
+        assert name == "mistral"
+        return MistralProvider(
+            model=model or "mistral-small-latest",
+            server_url=server.url,
+            min_interval=0.0,
+            backoff_initial=0.01,
+            timeout_ms=3000,
+        )
+
+    race = Race(
+        TASK,
+        config=RunConfig(provider="mistral"),
+        provider_factory=factory,
+        sandbox_factory=lambda *a, **k: _NoSandbox(),
+    )
+    events = [event async for event in race.events()]
+
+    finished = {e.mode: e for e in events if isinstance(e, RunFinished)}
+    assert set(finished) == {"tool_calling", "codeact"}
+    assert finished["codeact"].stop_reason == "answered"
+    assert finished["codeact"].answer.startswith("Ada Lovelace is user 1")
+    assert finished["codeact"].api_input_tokens == 100  # the API's usage was carried through
+    assert finished["tool_calling"].stop_reason == "error"
+
+    [fatal] = [e for e in events if isinstance(e, RunError) and e.fatal]
+    assert fatal.mode == "tool_calling" and fatal.kind == "truncated" and fatal.round == 2
+    assert "\n" not in fatal.message
+
+    tool_requests = [r for r in server.requests if r.body.get("tools")]
+    assert len(tool_requests) == 3  # 503, then the retry, then round 2
+    assert tool_requests[2].body["messages"][-1]["role"] == "tool"
+
+    records = sorted(paths().runs.rglob("*.jsonl"))
+    assert len(records) == 2
+    for record in records:
+        lines = [json.loads(x) for x in Path(record).read_text().splitlines()]
+        assert lines[-1]["kind"] == "event", record
+        assert lines[-1]["event"]["type"] == "run_finished", record
+        if "tool_calling" in record.name:
+            # What arrived before the stream broke is in the record, as text deltas.
+            deltas = [
+                x["event"]["text"]
+                for x in lines
+                if x["kind"] == "event"
+                and x["event"]["type"] == "text_delta"
+                and x["event"]["round"] == 2
+            ]
+            assert "".join(deltas) == "Ada is"  # the cut came after the first piece
