@@ -1,0 +1,163 @@
+"""The task suite: tasks are data, read from TOML files.
+
+The bundled tasks live in ``tasks/suite/*.toml``; a user's own file has the same shape::
+
+    [[task]]
+    id = "my-task"                 # unique, lowercase words joined by hyphens
+    title = "Short title"
+    prompt = "What a user would type."
+    max_rounds = 10                # optional, default 10
+    tags = ["lookup"]              # optional
+    checker = "answer_mentions"    # a checker from tasks.checkers.CHECKERS
+    params = { mentions = ["Lena Okafor"] }   # optional, read by the checker
+    reference = ["print(api.users.list()['total'])"]   # optional reference programs
+
+A broken file raises ``TaskFileError`` whose message is one sentence naming the file, the task
+and the field.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+SUITE_DIR = Path(__file__).parent / "suite"
+DEFAULT_MAX_ROUNDS = 10
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_KNOWN = {"id", "title", "prompt", "max_rounds", "tags", "checker", "article", "reference",
+          "params"}
+
+
+class TaskFileError(Exception):
+    """A task file the suite cannot use; the message is one sentence naming file, task, field."""
+
+
+class UnknownTaskError(LookupError):
+    """No task has the id asked for; the message lists the ids there are."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task of the suite."""
+
+    id: str
+    title: str
+    prompt: str
+    checker: str
+    max_rounds: int = DEFAULT_MAX_ROUNDS
+    tags: tuple[str, ...] = ()
+    article: bool = False  # one of the seed article's five tasks
+    # Reference CodeAct programs against ``api``; a task whose obvious first attempt fails has
+    # two: the plausible failing one, then the repair. The last one prints the answer.
+    reference: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    source: str = ""  # the file it came from
+
+
+def _fail(path: Path, task: str, key: str, problem: str) -> TaskFileError:
+    return TaskFileError(f"{path}: task {task!r}, field {key!r}: {problem}.")
+
+
+def _parse_task(path: Path, raw: Any, index: int, checkers: Mapping[str, Any]) -> Task:
+    if not isinstance(raw, dict):
+        raise TaskFileError(f"{path}: task #{index + 1} must be a [[task]] table.")
+    name = str(raw.get("id") or f"#{index + 1}")
+    if not isinstance(raw.get("id"), str) or not _ID.match(raw["id"]):
+        raise _fail(path, name, "id", "must be lowercase words joined by hyphens, "
+                    "like 'find-user-team'")
+    for key in ("title", "prompt", "checker"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise _fail(path, name, key, "is missing or empty; it must be a non-empty string")
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        fields = ", ".join(sorted(_KNOWN))
+        raise _fail(path, name, unknown[0], f"is not a task field (fields: {fields})")
+    if raw["checker"] not in checkers:
+        raise _fail(path, name, "checker", f"names no checker; use one of: {', '.join(checkers)}")
+    rounds = raw.get("max_rounds", DEFAULT_MAX_ROUNDS)
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= 100:
+        raise _fail(path, name, "max_rounds", "must be a whole number from 1 to 100")
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise _fail(path, name, "tags", "must be a list of strings")
+    reference = raw.get("reference", [])
+    if isinstance(reference, str):
+        reference = [reference]
+    if not isinstance(reference, list) or not all(isinstance(r, str) for r in reference):
+        raise _fail(path, name, "reference", "must be a list of program strings")
+    params = raw.get("params", {})
+    if not isinstance(params, dict):
+        raise _fail(path, name, "params", "must be a table")
+    article = raw.get("article", False)
+    if not isinstance(article, bool):
+        raise _fail(path, name, "article", "must be true or false")
+    return Task(id=raw["id"], title=raw["title"].strip(), prompt=raw["prompt"].strip(),
+                checker=raw["checker"], max_rounds=rounds, tags=tuple(tags), article=article,
+                reference=tuple(reference), params=MappingProxyType(dict(params)),
+                source=str(path))
+
+
+def load_file(path: Path) -> list[Task]:
+    """The tasks of one TOML file; a ``TaskFileError`` if the file cannot be used."""
+    from tasks.checkers import CHECKERS  # checkers import the suite's Task type
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TaskFileError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TaskFileError(f"{path}: is not valid TOML ({exc}).") from None
+    raw_tasks = doc.get("task")
+    if not isinstance(raw_tasks, list) or not raw_tasks:
+        raise TaskFileError(f"{path}: has no [[task]] tables; each task starts with [[task]].")
+    tasks = [_parse_task(path, raw, i, CHECKERS) for i, raw in enumerate(raw_tasks)]
+    seen: set[str] = set()
+    for t in tasks:
+        if t.id in seen:
+            raise _fail(path, t.id, "id", "is used by two tasks in this file")
+        seen.add(t.id)
+    return tasks
+
+
+def load_tasks(path: Path | None = None) -> list[Task]:
+    """The bundled tasks (every ``tasks/suite/*.toml``), or the tasks of the user's file."""
+    if path is not None:
+        return load_file(Path(path))
+    tasks: list[Task] = []
+    for file in sorted(SUITE_DIR.glob("*.toml")):
+        tasks.extend(load_file(file))
+    return tasks
+
+
+def all_tasks(extra_path: Path | None = None) -> list[Task]:
+    """Bundled tasks followed by those of ``extra_path``; a user task may not reuse an id."""
+    tasks = load_tasks()
+    if extra_path is not None:
+        bundled = {t.id for t in tasks}
+        for t in load_tasks(extra_path):
+            if t.id in bundled:
+                raise _fail(Path(extra_path), t.id, "id", "is already the id of a bundled task")
+            tasks.append(t)
+    return tasks
+
+
+def get_task(task_id: str, extra_path: Path | None = None) -> Task:
+    """The task called ``task_id`` (bundled or from ``extra_path``); ``UnknownTaskError`` if
+    none is."""
+    tasks = all_tasks(extra_path)
+    for t in tasks:
+        if t.id == task_id:
+            return t
+    raise UnknownTaskError(f"There is no task {task_id!r}; the tasks are: "
+                           f"{', '.join(t.id for t in tasks)}.")
