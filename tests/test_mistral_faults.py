@@ -78,6 +78,7 @@ async def test_retry_after_beyond_the_ceiling_is_reported_not_slept(server):
     server.enqueue(error_reply(429, retry_after="3600"))
     error = await failure(provider(server, max_retry_after=5))
     assert error.kind == "rate_limit" and "429" in str(error)
+    assert "asks to wait 3600 s, longer than the 5 s allowed" in str(error)
     assert len(server.requests) == 1
 
 
@@ -218,3 +219,19 @@ async def test_sdk_own_retry_config_also_honours_retry_after(server):
         pass
     first, second = server.requests
     assert second.at - first.at >= 0.38
+
+
+async def test_a_request_the_sdk_cannot_validate_is_a_bad_request(server):
+    request = ChatRequest("m", [{"role": "robot", "content": "beep"}])
+    error = await failure(provider(server), request)
+    assert error.kind == "bad_request" and "message format (message 1: " in str(error)
+    assert "'robot'" in str(error)
+    assert server.requests == []
+
+
+async def test_model_length_finish_is_reported_as_length(server):
+    reply = text_reply("a long answer")
+    reply.chunks[-1]["choices"][0]["finish_reason"] = "model_length"
+    server.enqueue(reply)
+    chunks = await collect(provider(server))
+    assert chunks[-1].reason == "length"

@@ -154,7 +154,15 @@ class MistralProvider:
                     raise error from exc
                 delay = self._retry_delay(exc, attempt)
                 if delay is None:
-                    raise error from exc
+                    asked = _retry_after_seconds(exc) or 0.0
+                    raise ProviderError(
+                        f"{error.message.rstrip('.').split(';')[0]} and it asks to wait "
+                        f"{asked:.0f} s, longer than the {self.max_retry_after:.0f} s allowed; "
+                        "try again later.",
+                        kind=error.kind,
+                        retryable=True,
+                        details=error.details,
+                    ) from exc
                 attempt += 1
                 await asyncio.sleep(delay)
 
@@ -187,7 +195,9 @@ class MistralProvider:
                     for position, call in enumerate(_list(choice.delta.tool_calls)):
                         _merge_call(calls, call, position)
                     if choice.finish_reason:
-                        finish = str(choice.finish_reason)
+                        # "model_length" (the context is full) is, for the agent, a length stop.
+                        reason = str(choice.finish_reason)
+                        finish = "length" if reason == "model_length" else reason
         except Exception as exc:
             raise self._map_error(exc, attempts=1, mid_stream=True) from exc
         finally:
@@ -291,7 +301,7 @@ class MistralProvider:
             )
         if type(exc).__name__ == "ValidationError":  # pydantic: our request did not validate
             return ProviderError(
-                f"The request did not match Mistral's message format: {str(exc).splitlines()[0]}.",
+                f"The request did not match Mistral's message format ({_first_error(exc)}).",
                 kind="bad_request",
                 details=details,
             )
@@ -356,6 +366,19 @@ def _retry_after_seconds(exc: Exception) -> float | None:
         return max(0.0, when.timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def _first_error(exc: Exception) -> str:
+    """Where and what, from a pydantic ValidationError: "message 1: Field required"."""
+    try:
+        first = exc.errors()[0]  # type: ignore[attr-defined]
+    except (AttributeError, IndexError, TypeError):
+        return str(exc).splitlines()[0]
+    loc = [p for p in first.get("loc", ()) if p != "body"]
+    where = f"message {loc[0] + 1}" if loc and isinstance(loc[0], int) else "request"
+    field = ".".join(str(p) for p in loc[1:] if isinstance(p, str))
+    where += f" {field}" if field else ""
+    return f"{where}: {str(first.get('msg', 'invalid')).rstrip('.')}"
 
 
 def _api_message(body: str | None) -> str:
