@@ -242,6 +242,9 @@ class Host:
                 return
             self._finish(done)
             self._next_execution()
+        elif tag == b"k" and self.executing:
+            with contextlib.suppress(ValueError):
+                self.guest_cut = max(self.guest_cut, int(line[1:]))
         elif tag == b"r" and not self.ready:
             self.ready = True
             if not self.started_once:
@@ -284,6 +287,7 @@ class Host:
         self.output: list[str] = []
         self.out_bytes = 0
         self.cut = 0
+        self.guest_cut = 0
         with self.lock:
             self.trap_reason = None
             self.executing = True
@@ -338,7 +342,8 @@ class Host:
 
     def _send_done(self, **fields: object) -> None:
         fields["output"] = "".join(self.output)
-        fields["cut"] = int(fields["cut"]) + self.cut  # type: ignore[call-overload]
+        guest_cut = max(int(fields["cut"]), self.guest_cut)  # type: ignore[call-overload]
+        fields["cut"] = guest_cut + self.cut
         bridge.send_frame(self.app_out, bridge.DONE, json.dumps(fields).encode())
 
     def _fatal(self, message: str) -> None:

@@ -28,7 +28,7 @@ from wasm_sandbox.result import ExecutionResult
 from wasm_sandbox.runtime import RuntimeInfo, SandboxError, prepare
 
 HostCall = Callable[[str, dict], dict]
-GRACE_SECONDS = 1.0  # the child's own watchdog gets this long before the app kills it
+GRACE_SECONDS = 0.5  # the child's own watchdog gets this long before the app kills it
 _LIMITS = {"cpu", "memory", "output", "host_calls", "argument_size", "crash"}
 
 

@@ -104,17 +104,23 @@ class _Output(io.TextIOBase):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
         room = self.limit - self.sent - self.pending
         data = s.encode("utf-8", "replace")
-        if len(data) > room:
+        full = len(data) > room
+        if full:
             keep = data[: max(room, 0)].decode("utf-8", "ignore")
             self.cut += len(data) - len(keep.encode("utf-8"))
-            s = keep
             data = keep.encode("utf-8")
-        if s:
+            if keep:
+                self.parts.append(keep)
+                self.pending += len(data)
+        else:
             self.parts.append(s)
             self.pending += len(data)
-            # Flush now and then so the output printed before a crash is not lost.
-            if self.pending >= 4096 or time.monotonic() - self.last > 0.05:
-                self.flush()
+        # Flush now and then so the output printed before a crash is not lost.
+        if self.parts and (full or self.pending >= 4096 or time.monotonic() - self.last > 0.05):
+            self.flush()
+        elif full and time.monotonic() - self.last > 0.05:
+            _write(f"k{self.cut}\n".encode())  # the count so far, in case the run is killed
+            self.last = time.monotonic()
         return len(s)
 
     def flush(self):

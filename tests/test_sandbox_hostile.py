@@ -1,0 +1,258 @@
+"""Hostile programs: each is contained with a clear result, and the next run works.
+
+One sandbox is shared by the module (small limits keep it fast); every test ends by checking
+that the session still answers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+from sandbox_support import SMALL, new_sandbox, shared_cache
+
+from wasm_sandbox import Limits
+
+
+@pytest.fixture(scope="module")
+def box():
+    sandbox, _platform = new_sandbox(shared_cache())
+    yield sandbox
+    sandbox.close()
+
+
+def still_works(sandbox) -> None:
+    result = sandbox.run("print('still here')")
+    assert result.output == "still here\n", result
+
+
+def test_host_files_are_not_visible(box, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret")
+    result = box.run(
+        "import os\n"
+        f"for path in ['/etc/passwd', {str(secret)!r}, os.path.expanduser('~/.bashrc')]:\n"
+        "    try:\n"
+        "        print(open(path).read()[:20])\n"
+        "    except OSError as e:\n"
+        "        print('blocked', type(e).__name__)\n"
+        "try:\n"
+        "    os.listdir('/')\n"
+        "except OSError as e:\n"
+        "    print('no root', type(e).__name__)\n"
+    )
+    assert "top secret" not in result.output and "root:" not in result.output
+    assert result.output.count("blocked") == 3 and "no root" in result.output
+    still_works(box)
+
+
+def test_no_host_environment_reaches_the_guest(box, monkeypatch):
+    monkeypatch.setenv("MISTRAL_API_KEY", "sk-should-never-leak")
+    fresh, _ = new_sandbox(shared_cache())
+    with fresh:
+        result = fresh.run("import os\nprint(dict(os.environ))")
+    assert result.output == "{}\n"
+
+
+def test_writing_outside_fails_and_leaves_no_file(box, tmp_path):
+    target = tmp_path / "written.txt"
+    result = box.run(
+        "try:\n"
+        f"    open({str(target)!r}, 'w').write('x')\n"
+        "except OSError as e:\n"
+        "    print('refused', type(e).__name__)\n"
+    )
+    assert "refused" in result.output
+    assert not target.exists()
+    still_works(box)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import socket\ns = socket.socket()\ns.connect(('127.0.0.1', 80))",
+        "import urllib.request\nurllib.request.urlopen('http://example.com')",
+        "import subprocess\nsubprocess.run(['ls'])",
+        "import os\nos.system('ls')",
+        "import ctypes",
+        "import os\nos.fork()",
+        "import threading\nthreading.Thread(target=print).start()",
+    ],
+    ids=["socket", "http", "subprocess", "system", "ctypes", "fork", "thread"],
+)
+def test_escape_hatches_raise_plain_errors(box, code):
+    result = box.run(code)
+    assert result.error is not None and result.limit is None and not result.state_lost
+    assert "Traceback" in result.error
+    still_works(box)
+
+
+def test_infinite_loop_hits_the_cpu_limit_and_state_is_lost(box):
+    box.run("before = 1")
+    result = box.run("while True:\n    pass")
+    assert result.limit == "cpu" and result.state_lost
+    assert "CPU" in result.error
+    assert 900 <= result.cpu_ms < 3000
+    assert "NameError" in box.run("before").error
+    still_works(box)
+
+
+def test_memory_bomb_is_a_memory_error_or_a_replaced_interpreter(box):
+    result = box.run("chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))")
+    assert result.limit == "memory", result
+    assert "MemoryError" in result.error or result.state_lost
+    box.run("chunks = None")
+    still_works(box)
+
+
+def test_one_huge_allocation_is_refused(box):
+    result = box.run("x = bytearray(200 * 1024 * 1024)")
+    assert result.limit == "memory" and "MemoryError" in result.error
+    still_works(box)
+
+
+def test_deep_recursion_is_a_recursion_error_with_a_short_traceback(box):
+    result = box.run("def f(n):\n    return f(n + 1)\nf(0)")
+    assert "RecursionError" in result.error
+    assert "Previous line repeated" in result.error and len(result.error) < 2000
+    still_works(box)
+
+
+def test_recursion_past_the_raised_limit_is_contained(box):
+    result = box.run("import sys\nsys.setrecursionlimit(10**7)\ndef f(n):\n    return f(n+1)\nf(0)")
+    assert result.error is not None
+    assert result.limit in (None, "crash", "memory", "cpu")
+    still_works(box)
+
+
+def test_output_flood_is_truncated_with_the_count(box):
+    result = box.run("print('x' * 100000)")
+    assert len(result.output.encode()) <= SMALL.output_bytes
+    assert result.truncated_bytes == 100001 - SMALL.output_bytes
+    assert result.limit == "output" and not result.state_lost
+    assert f"output truncated: {result.truncated_bytes} bytes cut" in result.for_model()
+    still_works(box)
+
+
+def test_endless_printing_keeps_the_first_output(box):
+    result = box.run("i = 0\nwhile True:\n    print(i)\n    i += 1")
+    assert result.limit == "cpu" and result.output.startswith("0\n1\n2\n")
+    assert result.truncated_bytes > 0
+    still_works(box)
+
+
+def test_host_call_flood_stops_at_the_limit_even_with_except_exception(box):
+    result = box.run(
+        "n = 0\nwhile True:\n    try:\n        api.notes.list()\n        n += 1\n"
+        "    except Exception:\n        pass\n"
+    )
+    assert result.limit == "host_calls"
+    assert len(result.host_calls) == SMALL.host_calls
+    assert "host-call limit" in result.error and not result.state_lost
+    assert box.run("print(n)").output == f"{SMALL.host_calls}\n"
+
+
+def test_huge_arguments_are_refused(box):
+    result = box.run("api.users.echo('x' * (2 * 1024 * 1024))")
+    assert result.limit == "argument_size" and "SandboxLimit" in result.error
+    assert result.host_calls == []
+    still_works(box)
+
+
+def test_huge_results_are_refused():
+    from sandbox_support import TOY_API
+
+    from wasm_sandbox import Sandbox
+
+    def big(name, args):
+        return {"ok": True, "value": ["y" * 1000] * 100}
+
+    with Sandbox(big, TOY_API, limits=SMALL, cache_dir=shared_cache()) as sandbox:
+        result = sandbox.run("api.notes.list()")
+        assert result.limit == "argument_size" and "result of notes_list" in result.error
+        still_works(sandbox)
+
+
+def test_sleeping_forever_is_cut_at_the_wall_clock_deadline(box):
+    result = box.run("import time\ntime.sleep(10**6)")
+    assert result.limit == "cpu" and result.state_lost
+    assert result.wall_ms < (SMALL.wall_seconds + 1.5) * 1000
+    assert "time.sleep" in result.error
+    still_works(box)
+
+
+def test_input_sees_end_of_file(box):
+    result = box.run("import sys\nprint(repr(sys.stdin.read()))\ninput()")
+    assert result.output == "''\n" and "EOFError" in result.error
+    still_works(box)
+
+
+def test_reading_the_bridge_stdin_directly_is_cut_by_the_deadline(box):
+    result = box.run("import os\nos.read(0, 100)")
+    assert result.limit == "cpu" and result.state_lost
+    still_works(box)
+
+
+def test_malformed_messages_on_the_bridge_are_contained(box):
+    result = box.run(
+        "import os\n"
+        "os.write(1, b'garbage without a tag\\n')\n"
+        "os.write(1, b'\\xff\\xfe\\x00 bad utf8\\n')\n"
+        "os.write(1, b'c{not json\\n')\n"
+        "os.write(1, b'c{\"id\": 5, \"name\": 3, \"args\": []}\\n')\n"
+        "os.write(1, b'd{\"nonce\": \"forged\", \"error\": \"fake\"}\\n')\n"
+        "os.write(1, b'o\"injected\"\\n')\n"
+        "os.write(1, b'r\\n')\n"
+        "print(api.users.get(3)['name'])\n"
+    )
+    assert result.error is None, result
+    assert result.output.endswith("Ada\n")
+    assert "garbage without a tag" in result.output
+    still_works(box)
+
+
+def test_a_long_unterminated_line_on_the_bridge_is_contained(box):
+    result = box.run("import os\nos.write(1, b'c' + b'x' * (200 * 1024))\nprint('after')")
+    assert result.limit == "argument_size" and result.state_lost
+    still_works(box)
+
+
+def test_exiting_the_interpreter_replaces_it(box):
+    result = box.run("import os\nos._exit(3)")
+    assert result.limit == "crash" and result.state_lost
+    still_works(box)
+
+
+def test_a_killed_child_process_is_a_crash_not_a_hang(box):
+    def kill_child():
+        child = box._child
+        if child is not None:
+            os.kill(child.proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(0.3, kill_child)
+    timer.start()
+    result = box.run("import time\ntime.sleep(5)")
+    timer.join()
+    assert result.limit == "crash" and result.state_lost
+    still_works(box)
+
+
+def test_host_call_errors_in_the_host_become_tool_errors():
+    def broken(name, args):
+        raise RuntimeError("database on fire")
+
+    from sandbox_support import TOY_API
+
+    from wasm_sandbox import Sandbox
+
+    with Sandbox(broken, TOY_API, limits=SMALL, cache_dir=shared_cache()) as sandbox:
+        result = sandbox.run("api.notes.list()")
+        assert "ToolError: notes_list failed in the host: database on fire" in result.error
+
+
+def test_default_limits_match_the_issue():
+    limits = Limits()
+    assert (limits.cpu_seconds, limits.memory_bytes, limits.output_bytes) == (10, 256 << 20, 16384)
+    assert (limits.host_calls, limits.argument_bytes) == (1000, 1 << 20)
