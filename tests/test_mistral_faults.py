@@ -235,3 +235,10 @@ async def test_model_length_finish_is_reported_as_length(server):
     server.enqueue(reply)
     chunks = await collect(provider(server))
     assert chunks[-1].reason == "length"
+
+
+async def test_the_sdk_itself_does_not_retry_without_a_retry_config(server):
+    """DESIGN.md's observation, pinned: with our retries off, one 503 is one request."""
+    server.enqueue(error_reply(503), text_reply("never reached"))
+    error = await failure(provider(server, max_retries=0))
+    assert error.kind == "server" and len(server.requests) == 1
