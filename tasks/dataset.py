@@ -237,7 +237,9 @@ class _Builder:
                      amount=rng.randrange(1000, 120000) / 100,
                      category=rng.choice(("travel", "software", "hardware", "meals", "other")),
                      status=rng.choice(("submitted", "approved", "rejected", "reimbursed")),
-                     spent_on=_d(-rng.randint(0, 120)))
+                     spent_on=_d(-rng.randint(0, 120)),
+                     description=rng.choice(("Train to client site", "IDE licences",
+                                             "Test devices", "Team lunch", "Conference")))
         for _ in range(110):
             self.add("notifications", user_id=rng.choice(users)["id"],
                      message=rng.choice(("You were mentioned in a comment.",
@@ -280,7 +282,9 @@ class _Builder:
                      status=rng.choices(("succeeded", "failed", "rolled_back", "pending"),
                                         (12, 1, 1, 1))[0],
                      release_id=rng.choice(rels), deployed_by=rng.choice(engineers)["id"],
-                     deployed_on=_d(-rng.randint(0, 75)))
+                     deployed_on=_d(-rng.randint(0, 75)),
+                     summary=rng.choice(("Routine release", "Hotfix", "Config change",
+                                         "Dependency bumps")))
         for i in range(24):
             p = data["projects"][i % len(data["projects"])]
             self.add("webhooks", project_id=p["id"],

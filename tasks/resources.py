@@ -167,6 +167,7 @@ RESOURCES: tuple[Resource, ...] = (
         _f("status", "str", "Approval state.", default="submitted",
            enum=("submitted", "approved", "rejected", "reimbursed")),
         _f("spent_on", "date", "Date of the expense."),
+        _f("description", "str", "What it was for.", text=True),
     )),
     Resource("repositories", "Repository", "repository", "A source code repository.", (
         _f("name", "str", "Repository name.", req=True, text=True),
@@ -185,6 +186,7 @@ RESOURCES: tuple[Resource, ...] = (
         _ref("release_id", "releases", "Release deployed."),
         _ref("deployed_by", "users", "User who started it."),
         _f("deployed_on", "date", "Date of the rollout."),
+        _f("summary", "str", "What changed.", text=True),
     )),
     Resource("webhooks", "Webhook", "webhook", "An HTTP callback fired on platform events.", (
         _ref("project_id", "projects", "Project whose events fire it.", req=True),
