@@ -16,6 +16,8 @@ from engine.events import Event
 class RaceEvents(Message):
     """A coalesced batch of events of the race numbered ``generation``."""
 
+    bubble = False  # handled by the screen that started the work; the app need not see it
+
     def __init__(self, generation: int, events: list[Event]) -> None:
         super().__init__()
         self.generation = generation
@@ -24,6 +26,8 @@ class RaceEvents(Message):
 
 class RaceEnded(Message):
     """The race's event stream is over (normally, or with ``error`` when it broke)."""
+
+    bubble = False  # handled by the screen that started the work; the app need not see it
 
     def __init__(self, generation: int, error: str | None = None) -> None:
         super().__init__()
@@ -34,6 +38,8 @@ class RaceEnded(Message):
 class TasksLoaded(Message):
     """The task list for the pickers (``error`` when a user's task file could not be read)."""
 
+    bubble = False  # handled by the screen that started the work; the app need not see it
+
     def __init__(self, tasks: list[Any], error: str | None = None) -> None:
         super().__init__()
         self.tasks = tasks
@@ -42,6 +48,8 @@ class TasksLoaded(Message):
 
 class RunsLoaded(Message):
     """Past runs for the history screen, newest first (``error`` when they could not be read)."""
+
+    bubble = False  # handled by the screen that started the work; the app need not see it
 
     def __init__(self, runs: list[Any], error: str | None = None) -> None:
         super().__init__()
@@ -52,6 +60,8 @@ class RunsLoaded(Message):
 class RunExported(Message):
     """A run was written to ``path`` (or could not be: ``error``)."""
 
+    bubble = False  # handled by the screen that started the work; the app need not see it
+
     def __init__(self, path: str | None, error: str | None = None) -> None:
         super().__init__()
         self.path = path
@@ -60,6 +70,8 @@ class RunExported(Message):
 
 class PromptsLoaded(Message):
     """The prompts the next run would use, and the task's own prompt, for the editor."""
+
+    bubble = False  # handled by the screen that started the work; the app need not see it
 
     def __init__(self, prompts: Any, task_prompt: str, error: str | None = None) -> None:
         super().__init__()
@@ -70,6 +82,8 @@ class PromptsLoaded(Message):
 
 class PromptsSaved(Message):
     """Edited prompts were saved (or reset); ``rerun`` asks for a new run with them."""
+
+    bubble = False  # handled by the screen that started the work; the app need not see it
 
     def __init__(self, rerun: bool, error: str | None = None) -> None:
         super().__init__()

@@ -49,10 +49,10 @@ def synthetic_events(modes=("tool_calling", "codeact"), tool_rounds: int = 4,
     for mode in modes:
         t = 0.0
 
-        def ev(cls, **kw):
+        def ev(cls, _mode=mode, **kw):
             nonlocal t
             t += 0.01
-            return cls(run_id=run_id, mode=mode, elapsed=round(t, 2), **kw)
+            return cls(run_id=run_id, mode=_mode, elapsed=round(t, 2), **kw)
 
         events.append(ev(RunStarted, task_id="find-user-team",
                          task_title="Find user + get team info", provider="scripted",

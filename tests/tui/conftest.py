@@ -1,0 +1,39 @@
+"""Helpers for the app's Pilot tests: a fake engine and waiting on conditions, not on time."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakes import FakeBackend
+
+from tui.app import ExplorerApp
+from tui.choices import RunChoice
+
+
+async def until(pilot, condition: Callable[[], bool], what: str, tries: int = 300) -> None:
+    """Let the app process messages until ``condition`` holds (bounded; fails with ``what``)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def fake_backend() -> FakeBackend:
+    return FakeBackend()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path):
+    def make(backend=None, **choice) -> ExplorerApp:
+        return ExplorerApp(RunChoice(pace=0, **choice), backend=backend or FakeBackend(),
+                           export_dir=tmp_path)
+
+    return make

@@ -1,0 +1,185 @@
+"""Pilot tests of each interaction, on the fake engine (deterministic, instant)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import until
+from fakes import FakeBackend
+
+from engine.events import RunFinished, StepWaiting
+from tui.commands import race_commands
+from tui.messages import RaceEnded, RaceEvents
+from tui.screens.help import HelpScreen
+from tui.screens.history import ExportScreen, HistoryScreen
+from tui.screens.prompts import PromptEditorScreen
+from tui.widgets.round_view import ErrorView, ToolCallView, ToolResultView
+
+
+def events_of(messages, kind=None):
+    # The message hook sees a message at each node that dispatches it: count each batch once.
+    batches = {id(m): m for m in messages if isinstance(m, RaceEvents)}
+    out = [e for m in batches.values() for e in m.events]
+    return [e for e in out if kind is None or isinstance(e, kind)]
+
+
+async def test_a_race_runs_both_agents_to_their_verdicts(make_app):
+    messages: list = []
+    app = make_app()
+    async with app.run_test(size=(160, 48), message_hook=messages.append) as pilot:
+        screen = app.race_screen
+        await until(pilot, lambda: screen.tasks, "the task list")
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running, "the race to end")
+        finished = {e.mode: e for e in events_of(messages, RunFinished)}
+        assert set(finished) == {"tool_calling", "codeact"}
+        assert all(e.success for e in finished.values())
+        assert any(isinstance(m, RaceEnded) and m.error is None for m in messages)
+        tool_pane = screen.panes["tool_calling"]
+        assert len(tool_pane.rounds) == 4 and tool_pane.status == "answered"
+        assert tool_pane.query(ToolCallView) and tool_pane.query(ToolResultView)
+        assert screen.tally.savings is not None and screen.tally.savings > 0.5
+        assert app.screen.check_action("run", ()) is True
+        assert app.screen.check_action("next_round", ()) is None  # greyed in the footer
+
+
+async def test_step_mode_pauses_before_each_round_and_next_advances_both(make_app):
+    messages: list = []
+    app = make_app()
+    async with app.run_test(size=(160, 48), message_hook=messages.append) as pilot:
+        screen = app.race_screen
+        await pilot.press("p")
+        assert screen.step_mode
+        await pilot.press("r")
+        await until(pilot, lambda: len(events_of(messages, StepWaiting)) == 2, "both to pause")
+        assert screen.check_action("next_round", ()) is True
+        assert not screen.panes["tool_calling"].rounds
+        await pilot.press("n")
+        await until(pilot, lambda: len(events_of(messages, StepWaiting)) == 4, "round 2 pause")
+        assert list(screen.panes["tool_calling"].rounds) == [1]
+        assert list(screen.panes["codeact"].rounds) == [1]
+        assert screen.panes["tool_calling"].status == "waiting"
+        await pilot.press("x")  # stop while paused
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running, "the race to stop")
+        stops = {e.mode: e.stop_reason for e in events_of(messages, RunFinished)}
+        assert stops == {"tool_calling": "cancelled", "codeact": "cancelled"}
+        assert screen.panes["codeact"].status == "cancelled"
+
+
+async def test_editing_a_prompt_saves_it_reruns_and_compares_with_the_last_run(make_app):
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.race_screen
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running, "the first race")
+        first = screen.tally.modes["tool_calling"].total
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, PromptEditorScreen), "the editor")
+        editor = app.screen
+        editor.editors["tool_calling_system"].text = "Call one tool per round. Be brief."
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: len(backend.started) == 2, "the rerun")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running, "the second race")
+        assert backend.saved.tool_calling_system == "Call one tool per round. Be brief."
+        assert backend.started[1][1].tool_calling_system == "Call one tool per round. Be brief."
+        assert screen.tally.previous["tool_calling"] == first
+        assert screen.tally.modes["tool_calling"].total < first
+        assert "vs previous run" in str(screen.meter.previous.render())
+
+
+async def test_a_past_run_replays_into_the_panes_and_exports(make_app, tmp_path: Path):
+    messages: list = []
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(160, 48), message_hook=messages.append) as pilot:
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
+        history = app.screen
+        await until(pilot, lambda: history.runs, "the run list")
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen), "export formats")
+        await pilot.press("down", "enter")  # json
+        await until(pilot, lambda: backend.exports, "the export")
+        assert backend.exports[0].name.endswith(".json") and backend.exports[0].parent == tmp_path
+        await until(pilot, lambda: app.screen is history, "back in history")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        screen = app.race_screen
+        await until(pilot, lambda: not screen.running, "the replay to end")
+        replayed = events_of(messages, RunFinished)
+        assert {e.run_id for e in replayed} == {"replayed"}
+        assert screen.panes["codeact"].finished is not None
+        assert "REPLAY" in str(screen.banner.badge.render())
+
+
+async def test_switching_modes_runs_one_agent_alone(make_app):
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.race_screen
+        await pilot.press("m")
+        assert screen.choice.mode == "tool_calling"
+        assert not screen.panes["codeact"].display
+        await pilot.press("m")
+        assert screen.choice.mode == "codeact"
+        assert not screen.panes["tool_calling"].display
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running, "the run")
+        assert backend.started[0][0].modes == ("codeact",)
+        assert set(screen.tally.modes) == {"codeact"}
+        await pilot.press("m")
+        assert screen.choice.mode == "both" and screen.panes["codeact"].display
+
+
+async def test_a_provider_error_shows_in_its_pane_and_the_other_agent_finishes(make_app):
+    app = make_app(FakeBackend(error_mode="codeact"))
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        screen = app.race_screen
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running, "the race")
+        codeact = screen.panes["codeact"]
+        assert codeact.status == "error"
+        assert "MISTRAL_API_KEY" in str(codeact.query_one(ErrorView).render())
+        assert screen.panes["tool_calling"].finished.success
+        assert any("MISTRAL_API_KEY" in n.message for n in app._notifications)
+
+
+async def test_a_bad_task_file_is_one_notification_and_the_app_carries_on(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = app.race_screen
+        screen.use_task_file(Path("broken.toml"))
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: any("no prompt" in n.message for n in app._notifications),
+                    "the notification")
+        assert screen.tasks  # the bundled tasks are still offered
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running, "a race after the error")
+
+
+async def test_palette_commands_help_and_setup(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.race_screen
+        await until(pilot, lambda: screen.tasks, "the task list")
+        titles = [title for title, _, _ in race_commands(screen)]
+        assert "Run the race" in titles and "Next round" not in titles
+        assert "Task: Aggregate data across projects" in titles
+        pick = dict((t, cb) for t, cb, _ in race_commands(screen))
+        pick["Task: Aggregate data across projects"]()
+        assert screen.choice.task_id == "aggregate-projects"
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("s")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "SetupScreen", "setup")
+        await pilot.press("escape")
+        assert app.screen is screen

@@ -1,0 +1,82 @@
+"""The app's plumbing without a screen: batching, the tally, the recorded replay."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fakes import synthetic_events
+
+from engine.events import RunFinished, StepWaiting, TextDelta, ToolCall
+from tui.pump import coalesce, pump
+from tui.replay import RecordedRace
+from tui.tally import RaceTally
+
+
+def delta(mode: str, text: str, round_: int = 1) -> TextDelta:
+    return TextDelta(run_id="r", mode=mode, round=round_, text=text)
+
+
+def test_coalesce_merges_deltas_per_agent_and_keeps_each_agents_order():
+    call = ToolCall(run_id="r", mode="tool_calling", round=1, call_id="c", name="x",
+                    arguments={})
+    events = [delta("tool_calling", "a"), delta("codeact", "x"), delta("tool_calling", "b"),
+              call, delta("tool_calling", "c"), delta("codeact", "y"), delta("codeact", "z", 2)]
+    out = coalesce(events)
+    texts = [(e.mode, e.text) for e in out if isinstance(e, TextDelta)]
+    assert texts == [("tool_calling", "ab"), ("codeact", "xy"), ("tool_calling", "c"),
+                     ("codeact", "z")]
+    tool = [e for e in out if e.mode == "tool_calling"]
+    assert isinstance(tool[1], ToolCall)
+
+
+async def test_pump_batches_a_fast_stream_into_few_posts():
+    async def stream():
+        for i in range(2000):
+            yield delta("codeact", str(i % 10))
+            if i % 100 == 0:
+                await asyncio.sleep(0.005)
+
+    batches: list[list] = []
+    read = await pump(stream(), batches.append, interval=0.02)
+    assert read == 2000
+    assert len(batches) < 50  # 2,000 deltas arrive as a handful of merged batches
+    assert "".join(e.text for b in batches for e in b) == "".join(str(i % 10)
+                                                                  for i in range(2000))
+
+
+def test_tally_counts_tokens_per_agent_and_the_savings():
+    tally = RaceTally()
+    tally.reset(("tool_calling", "codeact"))
+    for event in synthetic_events():
+        tally.apply(event)
+    tool, code = tally.modes["tool_calling"], tally.modes["codeact"]
+    assert len(tool.rounds) == 4 and len(code.rounds) == 2
+    assert tool.success and code.success
+    assert tool.rounds[-1].segments["tools"] == 12800
+    assert 0.8 < tally.savings < 0.9
+    tally.reset(("tool_calling", "codeact"))
+    assert tally.previous == {"tool_calling": tool.total, "codeact": code.total}
+
+
+async def test_recorded_race_pauses_in_step_mode_and_cancels_cleanly():
+    race = RecordedRace(synthetic_events())
+    race.step_mode = True
+    seen = []
+
+    async def consume():
+        async for event in race.events():
+            seen.append(event)
+
+    task = asyncio.create_task(consume())
+    for _ in range(50):
+        await asyncio.sleep(0)
+    waiting = [e for e in seen if isinstance(e, StepWaiting)]
+    assert {e.mode for e in waiting} == {"tool_calling", "codeact"}
+    race.step()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert len([e for e in seen if isinstance(e, StepWaiting)]) == 4  # both paused at round 2
+    race.cancel()
+    await asyncio.wait_for(task, 2)
+    finished = [e for e in seen if isinstance(e, RunFinished)]
+    assert {e.stop_reason for e in finished} == {"cancelled"}
