@@ -111,10 +111,14 @@ class Host:
 
     def serve(self) -> None:
         while True:
-            self._start_interpreter()
+            try:
+                self._start_interpreter()
+                start = self.instance.exports(self.store)["_start"]
+            except Exception as exc:
+                self._fatal(f"cannot start python.wasm ({type(exc).__name__}: {exc})")
             failure = None
             try:
-                self.instance.exports(self.store)["_start"](self.store)
+                start(self.store)
                 failure = "the interpreter exited"
             except wasmtime.ExitTrap as exc:
                 failure = f"the interpreter exited ({exc.code})"

