@@ -58,40 +58,42 @@ def _filter_params(res: Resource, fields: tuple[Field, ...]) -> tuple[Param, ...
     return tuple(Param(f.name, f.type, False, None, _field_doc(f), f.enum, f.ref) for f in fields)
 
 
-def _id_param(res: Resource, verb: str) -> Param:
+def _id_param(res: Resource) -> Param:
     return Param("id", "int", True, None, f"{res.noun.capitalize()} id.")
 
 
 def _build(res: Resource, action: str) -> ToolSpec:
     noun, plural = res.noun, res.name.replace("_", " ")
+    # Required fields first: the order of the record type in the Python rendering, so positional
+    # arguments of create and update mean what that text shows.
+    ordered = [f for f in res.fields if f.required] + [f for f in res.fields if not f.required]
     if action == "list":
-        desc = f"List {plural}: {res.description} Filters match exactly. Paginated."
+        desc = f"List {plural}, filtered by exact values. Paginated."
         params = (*_page_params(), *_filter_params(res, res.filter_fields))
     elif action == "search":
         searched = ", ".join(f.name for f in res.text_fields)
-        desc = f"Search {plural} by words in {searched}. Filters optional. Paginated."
+        desc = f"Search {plural} by words in {searched}; optional filters. Paginated."
         query = Param("query", "str", True, None, f"Words to find in {searched}.")
         params = (query, *_page_params(), *_filter_params(res, res.filter_fields))
     elif action == "get":
         desc = f"Get one {noun} by id."
-        params = (_id_param(res, "fetch"),)
+        params = (_id_param(res),)
     elif action == "create":
-        desc = f"Create a {noun}. Returns the new record with its id."
-        ordered = [f for f in res.fields if f.required] + [f for f in res.fields if not f.required]
+        desc = f"Create a {noun} ({res.description.rstrip('.').lower()}). Returns it with its id."
         params = tuple(
             Param(f.name, f.type, f.required, f.default, _field_doc(f), f.enum, f.ref)
             for f in ordered
         )
     elif action == "update":
-        desc = f"Change fields of a {noun}; fields not given stay as they are. Returns the record."
+        desc = f"Change some fields of a {noun}; others stay. Returns it."
         changes = tuple(
             Param(f.name, f.type, False, None, _field_doc(f), f.enum, f.ref)
-            for f in res.fields
+            for f in ordered
         )
-        params = (_id_param(res, "change"), *changes)
+        params = (_id_param(res), *changes)
     elif action == "delete":
-        desc = f"Delete a {noun} by id. Returns what was deleted."
-        params = (_id_param(res, "delete"),)
+        desc = f"Delete a {noun} by id."
+        params = (_id_param(res),)
     else:  # pragma: no cover - ACTIONS is closed
         raise ValueError(action)
     return ToolSpec(f"{res.name}_{action}", res.name, action, desc, params)

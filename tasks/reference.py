@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
-from tasks.api import ApiProxy, ToolError, native_api
+from tasks.api import ApiProxy, ToolError
 from tasks.platform import Platform, new_platform
 from tasks.suite import Task
 
@@ -30,6 +31,9 @@ class ReferenceRun:
 
     platform: Platform
     runs: list[ProgramRun] = field(default_factory=list)
+    # Every tool call the programs made, in order, with its arguments and wire reply: what a
+    # tool-calling agent would have had to do one round trip at a time.
+    calls: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
 
     @property
     def answer(self) -> str:
@@ -53,8 +57,16 @@ def run_program(code: str, api: ApiProxy) -> ProgramRun:
 def run_reference(task: Task, platform: Platform | None = None) -> ReferenceRun:
     """Run every reference program of ``task`` in order on ``platform`` (a fresh one if None)."""
     platform = new_platform() if platform is None else platform
-    api = native_api(platform)
     result = ReferenceRun(platform)
+
+    def call(name: str, arguments: dict[str, Any]) -> Any:
+        outcome = platform.call(name, arguments)
+        result.calls.append((name, dict(arguments), outcome.to_wire()))
+        if not outcome.ok:
+            raise ToolError(outcome.error)
+        return outcome.value
+
+    api = ApiProxy(call)
     for code in task.reference:
         result.runs.append(run_program(code, api))
     return result
