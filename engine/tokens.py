@@ -41,8 +41,35 @@ def count_text(text: str) -> int:
     return len(raw.encode(text, bos=False, eos=False))
 
 
+def _normalise_ids(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tool-call ids as the chat template demands (9 alphanumerics, as Mistral's API issues);
+    ids from other providers (scripted, replay) would otherwise be refused."""
+    ids: dict[str, str] = {}
+
+    def fixed(call_id: Any) -> str:
+        return ids.setdefault(str(call_id), f"c{len(ids):08d}")
+
+    out = []
+    for message in messages:
+        message = dict(message)
+        if message.get("tool_calls"):
+            calls = []
+            for call in message["tool_calls"]:
+                call = {**call, "id": fixed(call.get("id"))}
+                fn = dict(call.get("function") or {})
+                if not isinstance(fn.get("arguments", ""), str):
+                    fn["arguments"] = json.dumps(fn["arguments"], ensure_ascii=False)
+                call["function"] = fn
+                calls.append(call)
+            message["tool_calls"] = calls
+        if message.get("role") == "tool" and "tool_call_id" in message:
+            message["tool_call_id"] = fixed(message["tool_call_id"])
+        out.append(message)
+    return out
+
+
 def _encode(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> int:
-    request = ChatCompletionRequest.from_openai(messages, tools=tools or None)
+    request = ChatCompletionRequest.from_openai(_normalise_ids(messages), tools=tools or None)
     return len(tokenizer().encode_chat_completion(request).tokens)
 
 
@@ -63,10 +90,18 @@ def count_messages(messages: list[dict[str, Any]],
     try:
         return _encode(messages, tools)
     except Exception:  # the template's validation, not our accounting, is what failed
-        total = count_tools(tools or [])
-        for message in messages:
-            total += count_message(message)
-        return total
+        pass
+    if len(messages) > 1 and messages[-1].get("role") == "assistant":
+        # A finished conversation ends with the model's answer, which the serving template
+        # refuses as a last message: encode what came before, then add the answer.
+        try:
+            return _encode(messages[:-1], tools) + count_message(messages[-1])
+        except Exception:
+            pass
+    total = count_tools(tools or [])
+    for message in messages:
+        total += count_message(message)
+    return total
 
 
 def count_message(message: dict[str, Any]) -> int:
