@@ -7,8 +7,9 @@ intelligence. Each reply is a pure function of the request's messages and the ta
   execution failed and the task has another reference program, the next one (the repair). Once
   an execution succeeded, the final answer built from its output, with no code.
 - Tool calling: the task's reference program(s) are re-executed on the host against a fake
-  ``api`` whose calls are answered, in order, from the tool results already in the conversation;
-  the first call without a result is the next tool call to emit. So the ids it sends are read
+  ``api`` whose calls are answered, in order, from the tool results already in the conversation
+  (each result used once, by the same call: same tool, same arguments); the first call without
+  a result is the next tool call to emit. So the ids it sends are read
   out of real results. A tool error raises ``ToolError`` in the program, which moves on to the
   next reference program (still consuming results in order). When a program runs to its end,
   what it printed is the final answer. With parallel tool calls on, unanswered calls return a
@@ -63,6 +64,15 @@ class _Answered:
     name: str
     arguments: Any
     content: str
+
+    def matches(self, name: str, arguments: dict[str, Any]) -> bool:
+        if name != self.name:
+            return False
+        try:
+            sent = json.loads(self.arguments) if isinstance(self.arguments, str) else self.arguments
+            return bool(sent == json.loads(json.dumps(arguments)))
+        except (TypeError, ValueError):
+            return False
 
 
 def _has_placeholder(value: Any) -> bool:
@@ -172,20 +182,22 @@ class ScriptedProvider:
         from tasks.api import ApiProxy, ToolError
 
         history = answered_calls(messages)
-        cursor = 0
+        used: set[int] = set()
         pending: list[tuple[str, dict[str, Any]]] = []
 
         def call(name: str, arguments: dict[str, Any]) -> Any:
-            nonlocal cursor
             if _has_placeholder(arguments):
                 raise _Pending
-            if cursor < len(history):
-                answered = history[cursor]
-                cursor += 1
-                ok, value, error = parse_result(answered.content)
-                if not ok:
-                    raise ToolError(error or "the tool failed")
-                return value
+            # The earliest result of this same call not used yet. A repair that repeats a call
+            # of the failed attempt's batch (a create that did succeed) reuses its result
+            # instead of writing twice, as a careful model would.
+            for index, answered in enumerate(history):
+                if index not in used and answered.matches(name, arguments):
+                    used.add(index)
+                    ok, value, error = parse_result(answered.content)
+                    if not ok:
+                        raise ToolError(error or "the tool failed")
+                    return value
             pending.append((name, dict(arguments)))
             if not parallel:
                 raise _Pending
