@@ -80,6 +80,8 @@ def _build(res: Resource, action: str) -> ToolSpec:
         params = (_id_param(res),)
     elif action == "create":
         desc = f"Create a {noun} ({res.description.rstrip('.').lower()}). Returns it with its id."
+        if res.one_of:
+            desc += f" Needs {' or '.join(res.one_of)}."
         params = tuple(
             Param(f.name, f.type, f.required, f.default, _field_doc(f), f.enum, f.ref)
             for f in ordered

@@ -127,6 +127,8 @@ class Platform:
                 if f.name in ("created_on",):  # the platform stamps the day it was written
                     value = TODAY.isoformat()
             rec[f.name] = value
+        if res.one_of and all(rec[name] is None for name in res.one_of):
+            raise CallError(f"a {res.noun} needs {' or '.join(res.one_of)}.")
         self._check_refs(res, rec)
         self._next_id[res.name] += 1
         self._tables[res.name][rec["id"]] = rec

@@ -72,7 +72,7 @@ from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 R = TypeVar("R")
 @dataclass
-class Page(Generic[R]):  # results are dicts: page["items"], page["has_more"], ...
+class Page(Generic[R]):
     items: list[R]
     page: int
     page_size: int  # at most {MAX_PAGE_SIZE}
@@ -84,7 +84,8 @@ class Deleted:
     deleted: str  # what was removed
     id: int
     resource: str
-# Records: every R also has id: int; dates are "YYYY-MM-DD" strings; x_id = id of an x.
+# Pages and records come back as plain dicts: page["items"], task["title"]. Every R also has
+# id: int; dates are "YYYY-MM-DD" strings; x_id holds the id of an x.
 '''
 
 
@@ -112,7 +113,8 @@ def python_api_text() -> str:
     """The whole catalog as compact typed Python, for the CodeAct system prompt."""
     lines = [_HEADER.rstrip("\n")]
     for res in RESOURCES:
-        lines.append(f"@dataclass\nclass {res.type_name}:  # api.{res.name}: {res.description}")
+        doc = res.description + (f" Needs {' or '.join(res.one_of)}." if res.one_of else "")
+        lines.append(f"@dataclass\nclass {res.type_name}:  # api.{res.name}: {doc}")
         ordered = [f for f in res.fields if f.required] + [f for f in res.fields if not f.required]
         lines.extend(_py_field(res, f) for f in ordered)
     return "\n".join(lines) + "\n"

@@ -103,7 +103,7 @@ RESOURCES: tuple[Resource, ...] = (
         _ref("task_id", "tasks", "Task commented on (or bug_id)."),
         _ref("bug_id", "bugs", "Bug commented on (or task_id)."),
         _f("created_on", "date", "Date written; defaults to today."),
-    )),
+    ), one_of=("task_id", "bug_id")),
     Resource("time_entries", "TimeEntry", "time entry", "Hours a user logged on a project.", (
         _ref("user_id", "users", "User who worked.", req=True),
         _ref("project_id", "projects", "Project worked on.", req=True),

@@ -43,6 +43,7 @@ class Resource:
     noun: str  # singular words for messages: "time entry"
     description: str
     fields: tuple[Field, ...]
+    one_of: tuple[str, ...] = ()  # at least one of these fields must be set on create
 
     def field(self, name: str) -> Field | None:
         """The field called ``name``, or None."""

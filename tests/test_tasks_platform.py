@@ -73,6 +73,7 @@ def test_results_are_copies(platform) -> None:
     ("tasks_create", {"title": "x"}, "missing required argument 'project_id'"),
     ("tasks_create", {"title": "x", "project_id": 999}, "project_id=999 does not exist"),
     ("tasks_update", {"id": 1}, "nothing to change"),
+    ("comments_create", {"body": "Hi", "author_id": 1}, "a comment needs task_id or bug_id"),
     ("tasks_update", {"id": 1, "title": None}, "title is required and cannot be cleared"),
     ("meetings_create", {"title": "x", "date": "June 3"}, "date must be a date like 2025-06-02"),
     ("tasks_list", {"page_size": 1000}, "page_size must be between 1 and 100"),
