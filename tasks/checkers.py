@@ -21,8 +21,10 @@ from tasks.checking import (
     diff,
     find,
     mentions,
+    mentions_all_or_count,
     mentions_count,
     mentions_number,
+    mentions_record,
     norm,
     only_changes,
     rows,
@@ -114,8 +116,9 @@ def comment_review_tasks(task: Task, answer: str, initial: State, final: State) 
             reasons.append(f"comment {c['id']} is not from {author['name']}")
         if not mentions(c["body"] or "", task.params["text"]):
             reasons.append(f"comment {c['id']} does not say {task.params['text']!r}")
-    if not mentions_count(answer, len(targets)):
-        reasons.append(f"the answer does not say how many tasks ({len(targets)})")
+    titles = [t["title"] for t in rows(initial, "tasks") if t["id"] in targets]
+    if not mentions_all_or_count(answer, len(targets), titles):
+        reasons.append(f"the answer does not say which or how many tasks ({len(targets)})")
     return reasons
 
 
@@ -185,8 +188,7 @@ def notify_bug_assignees(task: Task, answer: str, initial: State, final: State) 
     unused = list(sent)
     for bug in targets:
         match = next((n for n in unused if n["user_id"] == bug["assignee_id"]
-                      and (mentions(n["message"], bug["title"])
-                           or f"#{bug['id']}" in n["message"])), None)
+                      and mentions_record(n["message"] or "", bug["id"], bug["title"])), None)
         if match is None:
             reasons.append(f"no notification to {people[bug['assignee_id']]['name']} naming "
                            f"bug {bug['id']} ({bug['title']})")
@@ -327,7 +329,8 @@ def reassign_leaver(task: Task, answer: str, initial: State, final: State) -> li
     if users.get(leaver["id"], {}).get("active") is not False:
         reasons.append(f"{leaver['name']}'s account is still active")
     reasons += [f"user {u} should not change" for u in users if u != leaver["id"]]
-    if not mentions_count(answer, len(targets)):
+    titles = [t["title"] for t in rows(initial, "tasks") if t["id"] in targets]
+    if not mentions_all_or_count(answer, len(targets), titles):
         reasons.append(f"the answer does not say how many tasks moved ({len(targets)})")
     return reasons
 
@@ -356,6 +359,7 @@ def delete_inactive_webhooks(task: Task, answer: str, initial: State, final: Sta
     gone = {h["id"] for h in changes.deleted.get("webhooks", [])}
     reasons += [f"webhook {h} was not deleted" for h in sorted(targets - gone)]
     reasons += [f"webhook {h} is active and should stay" for h in sorted(gone - targets)]
-    if not mentions_count(answer, len(targets)):
+    urls = [h["url"] for h in rows(initial, "webhooks") if h["id"] in targets]
+    if not mentions_all_or_count(answer, len(targets), urls):
         reasons.append(f"the answer does not say how many were removed ({len(targets)})")
     return reasons

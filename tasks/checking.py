@@ -16,6 +16,7 @@ State = Mapping[str, Iterable[Mapping[str, Any]]]
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+(?:\.\d+)?(?!\d)"
                      r"|(?<![\w.])-?\d+(?:\.\d+)?")
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
           "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
           "eighteen", "nineteen", "twenty")
@@ -98,6 +99,7 @@ def mentions(answer: str, phrase: str) -> bool:
 def numbers(text: str) -> list[float]:
     """Every number written in ``text``, thousands separators removed."""
     found = []
+    text = _DATE.sub(" ", text)  # the parts of 2025-06-05 are not quantities
     for match in _NUMBER.findall(text):
         cleaned = re.sub(r"[,\u202f\u00a0 ]", "", match)
         try:
@@ -117,6 +119,19 @@ def mentions_count(text: str, count: int) -> bool:
     if any(n == count for n in numbers(text)):
         return True
     return count < len(_WORDS) and re.search(rf"\b{_WORDS[count]}\b", text, re.I) is not None
+
+
+def mentions_all_or_count(text: str, count: int, labels: Iterable[str]) -> bool:
+    """Whether ``text`` gives how many (``count``) or names every one of ``labels``."""
+    labels = list(labels)
+    return mentions_count(text, count) or (bool(labels) and all(mentions(text, lb)
+                                                                for lb in labels))
+
+
+def mentions_record(text: str, record_id: int, label: str) -> bool:
+    """Whether ``text`` names a record by its label or by its id (#12, bug 12, id 12)."""
+    return mentions(text, label) or re.search(
+        rf"(#|\b(?:id|bug|task|no\.?)\s*#?\s*){record_id}\b", text, re.I) is not None
 
 
 def says_none(text: str) -> bool:
