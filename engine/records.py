@@ -23,6 +23,7 @@ import platform as _platform
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
@@ -96,7 +97,7 @@ class RunRecorder:
             "run_id": agent.run_id,
             "race_id": agent.race_id,
             "mode": agent.mode,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "started": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "versions": _versions(),
             "task": {"id": task.id, "title": task.title, "prompt": task.prompt,
                      "max_rounds": getattr(task, "max_rounds", None),

@@ -1,0 +1,127 @@
+"""`codeact-explorer bench`, `runs` and `export` through the console entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sandbox_support import shared_cache
+
+from engine import bench
+from engine.bench_render import render
+from tui.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _shared_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every sandbox of these tests loads the session's one compiled module."""
+    from wasm_sandbox import Sandbox
+
+    def sandbox(host_call, guest_api):  # type: ignore[no-untyped-def]
+        return Sandbox(host_call, guest_api, cache_dir=shared_cache())
+
+    monkeypatch.setattr("engine.agents.codeact.default_sandbox", sandbox)
+
+
+def test_bench_json_is_the_documented_document(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["bench", "--tasks", "user-team-info,no-recent-time", "--format", "json"])
+    out = capsys.readouterr()
+    assert status == 0 and out.err == ""  # no progress bar when not on a terminal
+    data = json.loads(out.out)
+    assert data["schema"] == bench.SCHEMA and data["provider"] == "scripted"
+    assert data["scripted"] is True and data["model"] == "scripted-reference"
+    first, second = data["tasks"]
+    assert (first["id"], first["seed"], second["seed"]) == ("user-team-info", True, False)
+    for mode in ("tool_calling", "codeact"):
+        m = first[mode]
+        assert m["success"] and m["runs"] == 1 and m["token_source"] == "local"
+        assert m["tokens"] == m["input_tokens"] + m["output_tokens"]
+        assert sum(m["breakdown"].values()) == m["input_tokens"]
+    assert first["tool_calling"]["rounds"] > first["codeact"]["rounds"]
+    assert 0.8 < first["savings"] < 1
+    assert first["article"] == {"tool_calling_tokens": 51_932, "codeact_tokens": 4_323,
+                                "savings": 0.9168, "rounds": [4, 1]}
+    assert second["article"] is None
+    assert data["averages"]["successes"] == {"tool_calling": 2, "codeact": 2}
+    assert data["article_averages"]["codeact_tokens"] == 4323.0
+
+
+def test_bench_table_breakdown_and_files(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "bench.md"
+    status = main(["bench", "--tasks", "no-recent-time", "--repeat", "2", "--breakdown",
+                   "--format", "markdown", "--output", str(target), "--no-record"])
+    assert status == 0
+    text = target.read_text()
+    assert text.startswith("## CodeAct vs tool calling — provider: scripted")
+    assert "| Recent time on a finished project" in text and "2/2 / 2/2" in text
+    assert "tool schemas / API text" in text
+    main(["runs"])
+    assert "No recorded runs yet" in capsys.readouterr().out
+
+
+def test_the_table_and_csv_show_the_article_beside_ours() -> None:
+    report = {
+        "schema": bench.SCHEMA, "provider": "scripted", "model": "scripted-reference",
+        "scripted": True, "repeat": 1, "parallel_tool_calls": False, "wall_seconds": 1.0,
+        "tasks": [{"id": "user-team-info", "title": "Find user", "seed": True,
+                   "tool_calling": _mode(50_000, 4), "codeact": _mode(5_000, 2),
+                   "savings": 0.9, "article": {"tool_calling_tokens": 51_932,
+                                               "codeact_tokens": 4_323, "savings": 0.9168,
+                                               "rounds": [4, 1]}}],
+        "averages": {"tasks": 1, "successes": {"tool_calling": 1, "codeact": 1},
+                     "tool_calling_tokens": 50_000, "codeact_tokens": 5_000, "savings": 0.9,
+                     "tool_calling_rounds": 4, "codeact_rounds": 2},
+        "article_averages": {"tool_calling_tokens": 51_932, "codeact_tokens": 4_323,
+                             "savings": 0.9168},
+    }
+    table = render(report, "table")
+    row = next(line for line in table.splitlines() if line.startswith("Find user"))
+    assert "50,000" in row and "5,000" in row and "90.0%" in row and "4 → 2" in row
+    assert "51,932 / 4,323" in row and "91.7%" in row and "4 → 1" in row
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    assert rows[0]["tool_calling_tokens"] == "50000" and rows[0]["article_codeact_tokens"] == "4323"
+
+
+def _mode(tokens: int, rounds: int) -> dict:
+    return {"tokens": tokens, "input_tokens": tokens - 10, "output_tokens": 10,
+            "token_source": "local", "rounds": rounds, "success": True, "successes": 1,
+            "runs": 1, "stop_reasons": ["answered"], "cost_usd": 0.0, "seconds": 0.1,
+            "breakdown": {"system": 0, "tools": tokens - 10, "task": 0, "assistant": 0,
+                          "results": 0}, "verdict": []}
+
+
+def test_bench_errors_are_one_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--tasks", "nope"]) == 2
+    assert "Unknown task 'nope'" in capsys.readouterr().err
+    assert main(["bench", "--provider", "mistral"]) == 2
+    err = capsys.readouterr().err
+    assert "MISTRAL_API_KEY" in err and "Traceback" not in err
+    assert main(["bench", "--provider", "replay"]) == 2
+    assert "No recorded race" in capsys.readouterr().err
+
+
+def test_recorded_bench_runs_are_listed_exported_and_replayable(
+    capsys: pytest.CaptureFixture[str], tmp_path  # type: ignore[no-untyped-def]
+) -> None:
+    assert main(["bench", "--tasks", "no-recent-time", "--format", "csv"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 1 and listed[0]["task_id"] == "no-recent-time"
+    run_id = listed[0]["run_id"]
+    main(["runs"])
+    assert run_id in capsys.readouterr().out
+    out_file = tmp_path / "run.csv"
+    assert main(["export", run_id, "--format", "csv", "--output", str(out_file)]) == 0
+    assert out_file.read_text().startswith("run_id,task_id,mode")
+    assert main(["export", run_id[:20], "--format", "markdown"]) == 0
+    assert "# Recent time on a finished project" in capsys.readouterr().out
+    assert main(["export", "missing-run"]) == 2
+    assert "No recorded run" in capsys.readouterr().err
+    assert main(["bench", "--tasks", "no-recent-time", "--provider", "replay",
+                 "--format", "json", "--no-record"]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    assert replayed["provider"] == "replay"
+    assert replayed["tasks"][0]["codeact"]["success"]

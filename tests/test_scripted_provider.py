@@ -1,0 +1,154 @@
+"""The scripted provider's replies as a pure function of the messages and the task."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from engine_fakes import fake_task
+
+from engine.providers import make_provider
+from engine.providers.base import ChatRequest, Finish, ProviderError, TextChunk, ToolCallChunk
+from engine.providers.scripted import (
+    SCRIPTED_MODEL,
+    ScriptedProvider,
+    execution_failed,
+    parse_result,
+)
+from tasks.platform import new_platform
+
+LOOKUP = '''
+user = api.users.search("Lena Okafor")["items"][0]
+team = api.teams.get(user["team_id"])
+print(f"{user['name']} is on {team['name']}.")
+'''
+FAN_OUT = '''
+users = api.users.list(page_size=3)["items"]
+for u in users:
+    api.comments.create(body="hi", author_id=u["id"], task_id=1)
+print(f"Commented for {len(users)} users.")
+'''
+FAILING = 'api.bugs.update(1, status="fixed")\nprint("done")'
+REPAIR = 'api.bugs.update(1, status="resolved")\nprint("Bug 1 is resolved.")'
+
+
+def _conversation(task, parallel: bool = False, limit: int = 30) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Play the tool-calling loop by hand against a real platform."""
+    provider = ScriptedProvider(task, "tool_calling")
+    platform = new_platform()
+    messages: list[dict] = [{"role": "user", "content": task.prompt}]
+    for _ in range(limit):
+        answer, calls = provider.tool_calling_reply(messages, parallel=parallel)
+        if not calls:
+            messages.append({"role": "assistant", "content": answer})
+            return messages
+        ids = [f"id{len(messages)}x{i}" for i in range(len(calls))]
+        messages.append({"role": "assistant", "content": "", "tool_calls": [
+            {"id": cid, "type": "function",
+             "function": {"name": name, "arguments": json.dumps(args)}}
+            for cid, (name, args) in zip(ids, calls, strict=True)]})
+        for cid, (name, args) in zip(ids, calls, strict=True):
+            messages.append({"role": "tool", "tool_call_id": cid, "name": name,
+                             "content": platform.call(name, args).content()})
+    raise AssertionError("no answer")
+
+
+def _assistant_turns(messages: list[dict]) -> list[dict]:
+    return [m for m in messages if m["role"] == "assistant"]
+
+
+def test_tool_calls_read_ids_from_real_results() -> None:
+    messages = _conversation(fake_task(reference=(LOOKUP,)))
+    turns = _assistant_turns(messages)
+    names = [t["tool_calls"][0]["function"]["name"] for t in turns[:-1]]
+    assert names == ["users_search", "teams_get"]
+    user = json.loads(messages[2]["content"])["items"][0]
+    team_call = json.loads(turns[1]["tool_calls"][0]["function"]["arguments"])
+    assert team_call == {"id": user["team_id"]}
+    assert turns[-1]["content"].startswith("Lena Okafor is on ")
+
+
+def test_parallel_calls_batch_independent_calls_into_one_reply() -> None:
+    one = _assistant_turns(_conversation(fake_task(reference=(FAN_OUT,))))
+    many = _assistant_turns(_conversation(fake_task(reference=(FAN_OUT,)), parallel=True))
+    assert [len(t.get("tool_calls") or []) for t in one] == [1, 1, 1, 1, 0]
+    assert [len(t.get("tool_calls") or []) for t in many] == [1, 3, 0]
+    assert one[-1]["content"] == many[-1]["content"] == "Commented for 3 users."
+
+
+def test_a_tool_error_moves_on_to_the_repair_program() -> None:
+    messages = _conversation(fake_task(reference=(FAILING, REPAIR)))
+    turns = _assistant_turns(messages)
+    statuses = [json.loads(t["tool_calls"][0]["function"]["arguments"])["status"]
+                for t in turns[:-1]]
+    assert statuses == ["fixed", "resolved"]
+    assert turns[-1]["content"] == "Bug 1 is resolved."
+
+
+def test_when_every_program_fails_the_answer_says_so() -> None:
+    messages = _conversation(fake_task(reference=(FAILING,)))
+    assert "could not complete" in messages[-1]["content"]
+    assert "fixed" in messages[-1]["content"]
+
+
+def test_a_placeholder_cannot_be_swallowed_by_except_exception() -> None:
+    program = ('try:\n    n = len(api.users.list()["items"])\nexcept Exception:\n    n = -1\n'
+               'print(n)')
+    provider = ScriptedProvider(fake_task(reference=(program,)), "tool_calling")
+    answer, calls = provider.tool_calling_reply([], parallel=True)
+    assert answer == "" and calls == [("users_list", {})]
+
+
+def test_codeact_sends_the_reference_then_the_repair_then_the_answer() -> None:
+    provider = ScriptedProvider(fake_task(reference=(FAILING, REPAIR)), "codeact")
+    first = provider.codeact_reply([{"role": "user", "content": "go"}])
+    assert f"```python\n{FAILING}\n```" in first
+    failed = [{"role": "user", "content": "go"}, {"role": "assistant", "content": first},
+              {"role": "user", "content": "Traceback (most recent call last):\n"
+                                          "ToolError: status 'fixed' is not allowed"}]
+    second = provider.codeact_reply(failed)
+    assert f"```python\n{REPAIR}\n```" in second
+    done = [*failed, {"role": "assistant", "content": second},
+            {"role": "user", "content": "Bug 1 is resolved."}]
+    assert provider.codeact_reply(done) == "Bug 1 is resolved."
+
+
+def test_feedback_is_read_as_failed_only_when_it_is() -> None:
+    assert execution_failed("Traceback (most recent call last):\n  x\nNameError: y")
+    assert execution_failed("partial\n[time limit hit; the interpreter was restarted; "
+                            "earlier state lost]")
+    assert execution_failed("ToolError: no such user")
+    assert not execution_failed("TypeError in login form is bug #3 (high).")
+    assert not execution_failed("[1, 2, 3]")
+    assert parse_result('{"error":"no user 9"}') == (False, None, "no user 9")
+    assert parse_result('{"id":1}') == (True, {"id": 1}, None)
+
+
+async def test_the_stream_is_deterministic_chunked_and_labelled() -> None:
+    provider = make_provider("scripted", task=fake_task(reference=(LOOKUP,)), mode="codeact")
+    assert provider.scripted and provider.name == "scripted" and provider.model == SCRIPTED_MODEL
+    request = ChatRequest(model="x", messages=[{"role": "user", "content": "go"}])
+    first = [c async for c in provider.stream(request)]
+    again = [c async for c in provider.stream(request)]
+    assert first == again
+    texts = [c for c in first if isinstance(c, TextChunk)]
+    assert len(texts) > 10 and all(len(c.text) < 40 for c in texts)
+    assert first[-1] == Finish("stop")
+
+
+async def test_tool_calls_stream_whole_with_mistral_shaped_ids() -> None:
+    provider = ScriptedProvider(fake_task(reference=(LOOKUP,)), "tool_calling")
+    chunks = [c async for c in provider.stream(ChatRequest(model="x", messages=[]))]
+    call = next(c for c in chunks if isinstance(c, ToolCallChunk))
+    assert len(call.call_id) == 9 and call.call_id.isalnum()
+    assert json.loads(call.arguments) == {"query": "Lena Okafor"}
+    assert chunks[-1] == Finish("tool_calls")
+
+
+def test_make_provider_names_what_is_wrong() -> None:
+    with pytest.raises(ProviderError, match="Unknown provider"):
+        make_provider("gpt", task=fake_task(), mode="codeact")
+    with pytest.raises(ProviderError, match="recorded run"):
+        make_provider("replay", task=fake_task(), mode="codeact")
+    with pytest.raises(ProviderError, match="MISTRAL_API_KEY"):
+        make_provider("mistral", task=fake_task(), mode="codeact")
