@@ -32,15 +32,15 @@ FIRST = ("Alex", "Bea", "Chen", "Dana", "Eli", "Farah", "Gus", "Hana", "Ivan", "
 LAST = ("Adams", "Brandt", "Costa", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito",
         "Jensen", "Kowalski", "Lund", "Moreau", "Novak", "Oduya", "Petrov", "Rossi", "Silva",
         "Tanaka", "Vogel", "Walsh", "Young", "Zimmer", "Bauer", "Kim", "Nakamura")
-TEAMS = (  # name, department, role of its members, description
-    ("Platform", "engineering", "engineer", "Backend services, billing and internal APIs."),
-    ("Mobile", "engineering", "engineer", "iOS and Android apps."),
-    ("Data", "engineering", "engineer", "Pipelines, warehouse and analytics."),
-    ("Design Studio", "design", "designer", "Product and brand design."),
-    ("Quality", "engineering", "qa", "Testing and release quality."),
-    ("Product", "product", "manager", "Roadmaps and priorities."),
-    ("Operations", "operations", "support", "Infrastructure and customer support."),
-    ("Sales", "sales", "sales", "Accounts and renewals."),
+TEAMS = (  # name, department, role of its members
+    ("Platform", "engineering", "engineer"),
+    ("Mobile", "engineering", "engineer"),
+    ("Data", "engineering", "engineer"),
+    ("Design Studio", "design", "designer"),
+    ("Quality", "engineering", "qa"),
+    ("Product", "product", "manager"),
+    ("Operations", "operations", "support"),
+    ("Sales", "sales", "sales"),
 )
 CLIENTS = (("Northwind Traders", "retail", "GB"), ("Globex", "media", "US"),
            ("Initech", "finance", "US"), ("Umbrella Health", "health", "DE"),
@@ -101,7 +101,7 @@ class _Builder:
 
     def build(self) -> dict[str, list[Record]]:
         rng = self.rng
-        for name, dept, _role, _desc in TEAMS:
+        for name, dept, _role in TEAMS:
             self.add("teams", name=name, department=dept, lead_id=None)
         names = [f"{f} {la}" for f in FIRST for la in LAST]
         rng.shuffle(names)
