@@ -152,3 +152,9 @@ def test_make_provider_names_what_is_wrong() -> None:
         make_provider("replay", task=fake_task(), mode="codeact")
     with pytest.raises(ProviderError, match="MISTRAL_API_KEY"):
         make_provider("mistral", task=fake_task(), mode="codeact")
+
+
+async def test_a_task_without_reference_programs_is_one_clear_error() -> None:
+    provider = ScriptedProvider(fake_task(id="mine", reference=()), "codeact")
+    with pytest.raises(ProviderError, match="no reference program for task 'mine'"):
+        [c async for c in provider.stream(ChatRequest(model="x", messages=[]))]

@@ -27,7 +27,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from engine.providers.base import ChatRequest, Finish, StreamChunk, TextChunk, ToolCallChunk
+from engine.providers.base import (
+    ChatRequest,
+    Finish,
+    ProviderError,
+    StreamChunk,
+    TextChunk,
+    ToolCallChunk,
+)
 
 SCRIPTED_MODEL = "scripted-reference"
 _WORDS = re.compile(r"\S+\s*|\s+")
@@ -138,6 +145,10 @@ class ScriptedProvider:
         return None
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        if not tuple(getattr(self.task, "reference", ()) or ()):
+            raise ProviderError(
+                f"The scripted provider has no reference program for task {self.task.id!r}; "
+                "add `reference` to the task or use the mistral provider.", kind="config")
         if self.mode == "codeact":
             text, calls = self.codeact_reply(request.messages), []
         else:
