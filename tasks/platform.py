@@ -111,8 +111,11 @@ class Platform:
             raise CallError("query is empty; give at least one word, or use "
                             f"{res.name}_list to browse.")
         names = [f.name for f in res.text_fields]
-        rows = [r for r in self._tables[res.name].values()
-                if all(w in " ".join(str(r.get(n) or "") for n in names).lower() for w in words)]
+        rows = []
+        for r in self._tables[res.name].values():
+            haystack = " ".join(str(r.get(n) or "") for n in names).lower()
+            if all(w in haystack for w in words):
+                rows.append(r)
         return self._page(res, rows, args)
 
     def _get(self, spec: ToolSpec, res: Resource, args: dict[str, Any]) -> Record:
