@@ -133,7 +133,8 @@ def _notes(report: dict[str, Any]) -> str:
     failed = [(t["title"], m, t[m]["verdict"]) for t in report["tasks"]
               for m in ("tool_calling", "codeact") if m in t and t[m]["verdict"]]
     for title, mode, verdict in failed:
-        lines.append(f"{title} ({mode.replace('_', ' ')}) failed: {'; '.join(verdict)}")
+        reasons = "; ".join(r.rstrip(".") for r in verdict)
+        lines.append(f"{title} ({mode.replace('_', ' ')}) failed: {reasons}.")
     return "\n".join(lines)
 
 
