@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -147,3 +148,27 @@ async def test_the_replay_provider_plays_the_recorded_replies_and_flags_differen
     text = " ".join(e.message for e in notices)
     assert "other-task" in text and "system prompt differs" in text
     assert changed.results["codeact"].stop_reason == "answered"  # it went on anyway
+
+
+async def test_lines_are_on_disk_while_the_run_is_still_going() -> None:
+    from engine_fakes import FakeProvider
+
+    from engine.providers.base import TextChunk
+
+    class Stalling(FakeProvider):
+        async def stream(self, request):  # type: ignore[no-untyped-def,override]
+            yield TextChunk("Looking")
+            await asyncio.Event().wait()
+
+    race = Race(fake_task(), ("tool_calling",), RunConfig(),
+                provider_factory=lambda *a, **k: Stalling([]))
+    async for event in race.events():
+        if isinstance(event, TextDelta):
+            # As if the process were killed now: the file already holds everything so far.
+            run = records.load_run(race.race_id)
+            agent = run.agents["tool_calling"]
+            assert [e.type for e in agent.events][-2:] == ["round_started", "text_delta"]
+            assert agent.finished is None and len(agent.requests) == 1
+            race.cancel()
+    assert race.results["tool_calling"].stop_reason == "cancelled"
+    assert records.load_run(race.race_id).agents["tool_calling"].finished is not None

@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="runs per task and mode (the table shows means)")
     p.add_argument("--parallel-tool-calls", action="store_true",
                    help="let the tool-calling agent ask for several calls per round")
+    p.add_argument("--max-rounds", type=int, default=None, metavar="N",
+                   help="round limit per run (default: each task's own, 10 as in the article)")
     p.add_argument("--pace", type=float, default=0.0,
                    help="seconds between streamed chunks (scripted/replay; default 0)")
     p.add_argument("--format", choices=FORMATS, default="table", dest="fmt")
@@ -110,11 +112,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.repeat < 1:
         raise UserError("--repeat must be at least 1.")
+    if args.max_rounds is not None and args.max_rounds < 1:
+        raise UserError("--max-rounds must be at least 1.")
     tasks = select_tasks(args.tasks, args.task_file)
     if not tasks:
         raise UserError("No tasks to run; `codeact-explorer tasks` lists them.")
     config = RunConfig(provider=args.provider, model=args.model, pace=max(0.0, args.pace),
-                       parallel_tool_calls=args.parallel_tool_calls, record=not args.no_record)
+                       parallel_tool_calls=args.parallel_tool_calls, record=not args.no_record,
+                       max_rounds=args.max_rounds)
     _check_provider(config, tasks[0])
     replay = _replay_paths(tasks) if args.provider == "replay" else None
     with _progress(len(tasks) * args.repeat) as progress:
