@@ -46,6 +46,7 @@ class RunInfo:
     tokens: dict[str, int]
     success: dict[str, bool | None]
     path: str = ""
+    scripted: bool = False
 
 
 def _one_sentence(exc: BaseException) -> str:
@@ -75,7 +76,6 @@ class Backend:
         """A ready race for ``choice`` (not started: iterating its events starts it)."""
         try:
             from engine.controller import Race
-
             from engine.run import RunConfig
             from tasks.suite import get_task, load_tasks
 
@@ -156,4 +156,5 @@ def _run_info(run: Any) -> RunInfo:
         tokens=dict(get("tokens", {}) or {}),
         success=dict(get("success", {}) or {}),
         path=str(get("path", "") or ""),
+        scripted=bool(get("scripted", False)),
     )

@@ -91,6 +91,8 @@ class RaceTally:
     scripted: bool = True
     provider: str = ""
     model: str = ""
+    task_title: str = ""
+    task_prompt: str = ""
 
     def reset(self, modes: tuple[Mode, ...], keep_previous: bool = True) -> None:
         """Start a new run; the finished totals of this one become the comparison."""
@@ -109,6 +111,8 @@ class RaceTally:
         if isinstance(event, RunStarted):
             tally.status = "running"
             self.scripted, self.provider, self.model = event.scripted, event.provider, event.model
+            self.task_title = event.task_title
+            self.task_prompt = str(event.prompts.get("task") or "")
         elif isinstance(event, RoundStarted):
             tally.status = "running"
             current = tally.round(event.round)

@@ -119,7 +119,8 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
 
         tool, code = run.tokens.get("tool_calling"), run.tokens.get("codeact")
         savings = f"{(1 - code / tool) * 100:.1f}%" if tool and code else "—"
-        provider = run.provider + (" (scripted)" if run.provider in ("scripted",) else "")
+        scripted = run.scripted and run.provider != "scripted"
+        provider = run.provider + (" (scripted)" if scripted else "")
         return [run.started[:19].replace("T", " "), run.task_title, provider,
                 cell("tool_calling"), cell("codeact"), savings, run.run_id[:12]]
 

@@ -18,9 +18,10 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from engine.events import MODES, Event, RunError, RunStarted
+from engine.events import MODES, Event, RunError, RunStarted, TextDelta
 from tui.backend import Backend, BackendError, TaskInfo
 from tui.choices import MODE_CHOICE_LABELS, RunChoice
+from tui.gc_policy import RaceGarbagePolicy
 from tui.messages import (
     PromptsLoaded,
     PromptsSaved,
@@ -35,7 +36,8 @@ from tui.widgets.round_chart import RoundChart
 from tui.widgets.run_banner import RunBanner
 from tui.widgets.token_meter import TokenMeter
 
-NARROW = 110  # columns below which the dashboard drops the big savings digits
+MEDIUM = 150  # columns below which the dashboard drops the big savings digits
+NARROW = 110  # columns below which the meter compacts and the chart becomes sparklines
 STACK = 70  # columns below which the panes stack vertically
 SHORT = 34  # rows below which the chart becomes one sparkline per agent
 IDLE_ONLY = ("cycle_mode", "settings", "edit_prompts", "history")
@@ -66,6 +68,7 @@ class RaceScreen(Screen[None]):
         self.generation = 0
         self.replaying: str | None = None
         self.tally = RaceTally()
+        self.garbage = RaceGarbagePolicy()
         self.panes = {mode: AgentPane(mode, id=f"pane-{mode}") for mode in MODES}
         self.banner = RunBanner(id="banner")
         self.meter = TokenMeter(id="meter")
@@ -84,9 +87,11 @@ class RaceScreen(Screen[None]):
         self._apply_mode()
         self._draw_banner()
         self.load_tasks()
+        self.call_after_refresh(self.garbage.app_ready)
 
     def on_resize(self, event: Resize) -> None:
         width, height = event.size
+        self.set_class(width < MEDIUM, "-medium")
         self.set_class(width < NARROW, "-narrow")
         self.set_class(width < STACK, "-stacked")
         self.set_class(height < SHORT, "-short")
@@ -133,8 +138,11 @@ class RaceScreen(Screen[None]):
 
     def _draw_banner(self) -> None:
         task = self.task
+        title, prompt = (task.title, task.prompt) if task else ("", "")
+        if self.replaying:  # the recorded run's task, not the one picked for the next run
+            title, prompt = self.tally.task_title or title, self.tally.task_prompt
         self.banner.show(
-            self.choice, task.title if task else "", task.prompt if task else "",
+            self.choice, title, prompt,
             step_mode=self.step_mode, replaying=self.replaying,
             provider_label=f"{self.tally.provider} {self.tally.model}".strip() or None,
         )
@@ -187,6 +195,7 @@ class RaceScreen(Screen[None]):
     async def _begin(self, modes: tuple) -> None:
         self.generation += 1
         self.running = True
+        self.garbage.race_started()
         self.tally.reset(modes)
         for mode, pane in self.panes.items():
             await pane.reset()
@@ -220,12 +229,15 @@ class RaceScreen(Screen[None]):
     async def on_race_events(self, message: RaceEvents) -> None:
         if message.generation != self.generation:
             return  # a batch of a race that was replaced
+        numbers_changed = False
         for event in message.events:
             await self._show(event)
+            numbers_changed = numbers_changed or not isinstance(event, TextDelta)
         for pane in self.panes.values():
             self.call_after_refresh(pane.follow)
-        self.meter.show(self.tally)
-        self.chart.show(self.tally)
+        if numbers_changed:  # text alone changes no count: spare the meter and chart a redraw
+            self.meter.show(self.tally)
+            self.chart.show(self.tally)
 
     async def _show(self, event: Event) -> None:
         self.tally.apply(event)
@@ -243,6 +255,7 @@ class RaceScreen(Screen[None]):
             return
         self.running = False
         self.race = None
+        self.set_timer(0.3, self.garbage.race_ended)  # once the last frames are drawn
         if message.error:
             self.notify(message.error, title="Run", severity="error", timeout=10)
             for mode in self.tally.modes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from engine.events import (
@@ -32,7 +33,7 @@ from tui.widgets.round_view import (
     CodeView,
     ErrorView,
     ExecutionView,
-    RoundView,
+    RoundState,
     ToolCallView,
     ToolResultView,
     fmt_tokens,
@@ -77,7 +78,7 @@ class AgentPane(Vertical):
         super().__init__(id=id, classes=f"agent-pane {mode}")
         self.mode = mode
         self.status = "idle"
-        self.rounds: dict[int, RoundView] = {}
+        self.rounds: dict[int, RoundState] = {}
         self.stream = VerticalScroll(classes="pane-stream")
         self.waiting = Static(classes="waiting-note")
         self.finished: RunFinished | None = None
@@ -117,61 +118,65 @@ class AgentPane(Vertical):
         self.border_title = Content.styled(f" {MODE_LABELS[self.mode]} ", "bold")
         self.border_subtitle = Content.styled(f" {text} ", style)
 
-    async def _round(self, number: int) -> RoundView:
-        view = self.rounds.get(number)
-        if view is None:  # an event of a round whose start we did not see (a cut recording)
-            view = self.rounds[number] = RoundView(number, 0)
-            await self.stream.mount(view)
-        return view
+    def _append(self, widget: Widget) -> None:
+        """Add a widget at the end of the stream (never awaited: order is kept by appending)."""
+        self.stream.mount(widget)
+
+    def _round(self, number: int) -> RoundState:
+        state = self.rounds.get(number)
+        if state is None:  # an event of a round whose start we did not see (a cut recording)
+            state = self.rounds[number] = RoundState(number, 0, self._append)
+        return state
 
     async def apply(self, event: Event) -> None:
         """Show one event of this pane's agent."""
-        if isinstance(event, RunStarted):
+        if isinstance(event, TextDelta):  # by far the most frequent: first
+            self._round(event.round).append_text(event.text)
+        elif isinstance(event, RunStarted):
             await self.reset()
             self.set_status("running")
         elif isinstance(event, RoundStarted):
             self.waiting.display = False
             if self.status == "waiting":
                 self.set_status("running")
-            view = self.rounds.get(event.round)
-            if view is None:
-                view = self.rounds[event.round] = RoundView(event.round, event.input_tokens)
-                await self.stream.mount(view)
+            if event.round not in self.rounds:
+                self.rounds[event.round] = RoundState(event.round, event.input_tokens,
+                                                      self._append)
         elif isinstance(event, StepWaiting):
             self.set_status("waiting")
             self.waiting.update(Content.assemble(
                 ("⏸ ", "$warning bold"), f"before round {event.round}: press ",
                 ("n", "bold reverse"), " to run it"))
             self.waiting.display = True
-        elif isinstance(event, TextDelta):
-            await (await self._round(event.round)).append_text(event.text)
         elif isinstance(event, ToolCall):
-            await (await self._round(event.round)).add(ToolCallView(event))
+            self._round(event.round).add(ToolCallView(event))
         elif isinstance(event, ToolResult):
-            await (await self._round(event.round)).add(ToolResultView(event))
+            self._round(event.round).add(ToolResultView(event))
         elif isinstance(event, CodeBlock):
-            view = await self._round(event.round)
-            await view.add(CodeView(event, shown_above=view.code_was_streamed(event.code)))
+            state = self._round(event.round)
+            state.add(CodeView(event, shown_above=state.code_was_streamed(event.code)))
         elif isinstance(event, ExecutionResult):
-            await (await self._round(event.round)).add(ExecutionView(event))
+            self._round(event.round).add(ExecutionView(event))
         elif isinstance(event, Usage):
-            (await self._round(event.round)).header.set_usage(
+            self._round(event.round).header.set_usage(
                 event.api_input_tokens or event.input_tokens,
                 event.api_output_tokens or event.output_tokens,
             )
         elif isinstance(event, RoundFinished):
-            await (await self._round(event.round)).reply.finish()
+            self._round(event.round).reply.finish()
         elif isinstance(event, RunError):
-            target = self.rounds.get(event.round)
-            await (target or self.stream).mount(ErrorView(event))
+            state = self.rounds.get(event.round)
+            if state is not None:
+                state.reply.finish()
+            self._append(ErrorView(event))
         elif isinstance(event, RunFinished):
-            for view in self.rounds.values():
-                await view.reply.finish()
+            for state in self.rounds.values():
+                state.reply.finish()
             self.finished = event
             self.waiting.display = False
             self.set_status(event.stop_reason)
-            await self.stream.mount(ResultCard(event))
+            self._append(ResultCard(event))
 
     async def show_message(self, text: str, style: str = "$error") -> None:
         """A line in the pane that is not an event (a run that could not start, say)."""
-        await self.stream.mount(Static(Content.styled(text, style), classes="pane-note"))
+        self._append(Static(Content.styled(text, style), classes="pane-note"))

@@ -115,18 +115,12 @@ class RoundChart(Widget):
         rows = height - 3  # legend above; round numbers and agent names below
         # The tallest bar leaves one row above it for its value.
         scale = max(int(self.tally.largest_round * rows / max(rows - 1, 1)), 1)
-        group_width = max((width - 6) // len(modes), 12)
+        group_width = max(width // len(modes), 12)
         bar_width = max(1, min(6, group_width // SLOTS - 1))
         slot = bar_width + 1
         lines: list[list[tuple[str, str] | str]] = [[] for _ in range(rows)]
         numbers: list[tuple[str, str] | str] = []
         names: list[tuple[str, str] | str] = []
-        axis = [short_count(self.tally.largest_round).rjust(5) if r == 1 else "     "
-                for r in range(rows)]
-        for line, label in zip(lines, axis, strict=True):
-            line.append((label + " ", "dim"))
-        numbers.append(" " * 6)
-        names.append(" " * 6)
         for tally in modes:
             slots = max(SLOTS, len(tally.rounds))
             used = 0

@@ -6,16 +6,17 @@ Every piece is built from an ``engine.events`` object; nothing here talks to the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.highlight import highlight
+from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from engine.events import CodeBlock, ExecutionResult, RunError, ToolCall, ToolResult
-from tui.widgets.stream_text import StreamingText, render_code
+from tui.widgets.stream_text import ReplyWriter, render_code
 
 PREVIEW_CHARS = 70  # of a tool result, in its one-line collapsed title
 EXPANDED_CHARS = 4000  # of a tool result when expanded; the rest is counted, not drawn
@@ -41,15 +42,13 @@ def pretty_json(value: Any) -> str:
 
 
 class RoundHeader(Static):
-    """"Round n · in 13,402 · out 96" — the numbers fill in when the round's usage arrives."""
+    """ "Round n · in 13,402 · out 96" — the numbers fill in when the round's usage arrives."""
 
     def __init__(self, number: int, input_tokens: int) -> None:
         super().__init__(classes="round-header")
         self.number = number
         self.input_tokens = input_tokens
         self.output_tokens: int | None = None
-
-    def on_mount(self) -> None:
         self._draw()
 
     def set_usage(self, input_tokens: int, output_tokens: int) -> None:
@@ -156,35 +155,41 @@ class ErrorView(Static):
         )
 
 
-class RoundView(Vertical):
-    """A round: header, streamed reply, then calls/results or code/output as they happen."""
+class RoundBox(Vertical):
+    """The container of one round's pieces (no compose: pieces are appended as they come)."""
 
     DEFAULT_CSS = """
-    RoundView { height: auto; margin: 0 0 1 0; }
-    RoundView > * { height: auto; }
+    RoundBox { height: auto; }
+    RoundBox > * { height: auto; }
     """
 
-    def __init__(self, number: int, input_tokens: int) -> None:
-        super().__init__(classes="round")
+
+class RoundState:
+    """One round in a pane: its container, header, and the writer of its streamed reply.
+
+    The container is mounted into the pane's stream, then every piece is appended into it in
+    the order it happens: appending (never inserting before a sibling, never composing) keeps
+    the order without waiting for any mount. One container per round also keeps layout cheap:
+    a finished round off screen is one box to the compositor, not dozens of widgets.
+    """
+
+    def __init__(self, number: int, input_tokens: int, mount: Callable[[Widget], object]) -> None:
         self.number = number
+        self.box = RoundBox(classes="round")
+        mount(self.box)
         self.header = RoundHeader(number, input_tokens)
-        self.reply = StreamingText(classes="reply")
-        self.streamed = ""  # kept only to know whether a code block was already shown
-        self._streamed_len = 0
+        self.reply = ReplyWriter(self._mount)
+        self._mount(self.header)
 
-    def compose(self) -> ComposeResult:
-        yield self.header
-        yield self.reply
+    def _mount(self, widget: Widget) -> None:
+        self.box.mount(widget)
 
-    async def append_text(self, text: str) -> None:
-        if self._streamed_len < 20_000:  # enough to find the program; bounded on purpose
-            self.streamed += text
-            self._streamed_len += len(text)
-        await self.reply.append(text)
+    def append_text(self, text: str) -> None:
+        self.reply.append(text)
 
-    async def add(self, widget: Static | Collapsible) -> None:
-        await self.reply.finish()
-        await self.mount(widget)
+    def add(self, widget: Widget) -> None:
+        self.reply.finish()
+        self._mount(widget)
 
     def code_was_streamed(self, code: str) -> bool:
-        return bool(code.strip()) and code.strip()[:200] in self.streamed
+        return bool(code.strip()) and code.strip()[:200] in self.reply.streamed

@@ -1,0 +1,273 @@
+"""How the app holds up under a fast stream (prints figures; no timed asserts).
+
+Feeds 10,000 tokens into each pane at 2,000 tokens per second (a fast synthetic replay of text
+deltas, code fences, tool calls and results) into the headless app at 200x60, and reports:
+
+- event-loop lag: a probe sleeps 10 ms again and again and records how late it wakes (p50, p99,
+  max), over the whole stream and for its first and last fifth;
+- cost per delta: time the race screen spends handling each batch, divided by the deltas in it,
+  early (first fifth of the stream) against late (last fifth) — it must not grow as panes fill;
+- RSS of the app process, sampled during the stream, and during a real scripted race (the
+  engine, tokenizer and sandbox child included when they are available).
+
+Run: python tests/perf/tui_perf.py [--tokens 10000] [--rate 2000] [--no-real]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+os.environ.setdefault("CODEACT_EXPLORER_HOME", tempfile.mkdtemp(prefix="tui-perf-"))
+os.environ.pop("MISTRAL_API_KEY", None)
+
+from engine.events import (
+    Event,
+    RoundFinished,
+    RoundStarted,
+    RunFinished,
+    RunStarted,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
+from tui.app import ExplorerApp
+from tui.backend import Backend
+from tui.choices import RunChoice
+from tui.messages import RaceEvents
+from tui.screens.race import RaceScreen
+
+WORDS = ["the", "tool", "result", "lists", "every", "project", "with", "its", "hours", "and",
+         "the", "agent", "reads", "it", "again", "while", "CodeAct", "prints", "only", "that"]
+CODE = ["for p in api.projects.list(status='active')['items']:",
+        "    hours = sum(e['hours'] for e in api.time_entries.list(project_id=p['id'])['items'])",
+        "    print(p['name'], round(hours, 1))"]
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def tree_rss_mb() -> float:
+    """RSS of this process and its children (the sandbox runs in a child process)."""
+    total = rss_mb()
+    try:
+        children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    except OSError:
+        children = []
+    return total + sum(rss_mb(pid) for pid in children)
+
+
+def token_stream(mode: str, tokens: int) -> list[tuple[str, Event | None]]:
+    """One pane's stream: ('token', TextDelta) items, and other events between rounds."""
+    items: list[tuple[str, Event | None]] = []
+    run = "perf"
+    per_round = int(os.environ.get("PER_ROUND", "1000"))
+    rnd = 0
+    for i in range(tokens):
+        if i % per_round == 0:
+            if rnd:
+                items.append(("event", Usage(
+                    run_id=run, mode=mode, round=rnd, input_tokens=13000 + rnd * 900,
+                    output_tokens=per_round, breakdown={"tools": 12800, "results": rnd * 900})))
+                items.append(("event", RoundFinished(run_id=run, mode=mode, round=rnd,
+                                                     finish_reason="tool_calls")))
+            rnd += 1
+            items.append(("event", RoundStarted(run_id=run, mode=mode, round=rnd,
+                                                input_tokens=13000 + rnd * 900,
+                                                breakdown={"tools": 12800, "results": rnd * 900})))
+        if mode == "codeact" and i % 200 == 150:
+            text = "\n```python\n" + "\n".join(CODE) + "\n```\n"
+        elif i % 40 == 39:
+            text = "\n"
+        else:
+            text = WORDS[i % len(WORDS)] + " "
+        items.append(("token", TextDelta(run_id=run, mode=mode, round=rnd, text=text)))
+        if mode == "tool_calling" and i % 250 == 249:
+            items.append(("event", ToolCall(run_id=run, mode=mode, round=rnd, call_id=str(i),
+                                            name="projects_list", arguments={"page": i})))
+            items.append(("event", ToolResult(run_id=run, mode=mode, round=rnd, call_id=str(i),
+                                              name="projects_list", ok=True,
+                                              content='{"items": [' + '{"id": 1}, ' * 200 + "]}",
+                                              tokens=900)))
+    items.append(("event", RunFinished(run_id=run, mode=mode, stop_reason="answered",
+                                       success=True, answer="done", verdict=["ok"], rounds=rnd,
+                                       input_tokens=13000 * rnd, output_tokens=tokens)))
+    return items
+
+
+class FastRace:
+    """Both panes' streams at ``rate`` tokens per second each, as the engine would yield them."""
+
+    def __init__(self, tokens: int, rate: float) -> None:
+        self.step_mode = False
+        self.tokens, self.rate = tokens, rate
+        self.cancelled = False
+
+    def step(self) -> None: ...
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    async def events(self) -> AsyncIterator[Event]:
+        streams = {m: token_stream(m, self.tokens) for m in ("tool_calling", "codeact")}
+        for mode in streams:
+            yield RunStarted(run_id="perf", mode=mode, task_id="perf", task_title="perf",
+                             provider="synthetic", model="-", scripted=True, max_rounds=10)
+        start = time.perf_counter()
+        positions = dict.fromkeys(streams, 0)
+        sent = dict.fromkeys(streams, 0)
+        while any(positions[m] < len(streams[m]) for m in streams) and not self.cancelled:
+            due = int((time.perf_counter() - start) * self.rate)
+            for mode, items in streams.items():
+                while positions[mode] < len(items) and sent[mode] < due:
+                    kind, event = items[positions[mode]]
+                    positions[mode] += 1
+                    sent[mode] += kind == "token"
+                    yield event
+            await asyncio.sleep(0.002)
+
+
+class FastBackend(Backend):
+    def __init__(self, tokens: int, rate: float) -> None:
+        self.tokens, self.rate = tokens, rate
+
+    def list_tasks(self, task_file=None):
+        return []
+
+    def load_prompts(self, task_id):
+        return None
+
+    def new_race(self, choice, prompts):
+        return FastRace(self.tokens, self.rate)
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def lag_probe(samples: list[tuple[float, float]], stop: asyncio.Event,
+                    rss: list[float]) -> None:
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(0.01)
+        samples.append((before, (time.perf_counter() - before - 0.01) * 1000))
+        if len(samples) % 20 == 0:
+            rss.append(tree_rss_mb())
+
+
+async def synthetic(tokens: int, rate: float) -> None:
+    app = ExplorerApp(RunChoice(pace=0), backend=FastBackend(tokens, rate))
+    costs: list[tuple[float, int, float]] = []  # (start, deltas, seconds)
+    original = RaceScreen.on_race_events
+
+    async def timed(self: RaceScreen, message: RaceEvents) -> None:
+        t0 = time.perf_counter()
+        await original(self, message)
+        deltas = sum(isinstance(e, TextDelta) for e in message.events)
+        costs.append((t0, max(deltas, 1), time.perf_counter() - t0))
+
+    RaceScreen.on_race_events = timed  # type: ignore[method-assign]
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = app.race_screen
+        samples: list[tuple[float, float]] = []
+        rss: list[float] = []
+        stop = asyncio.Event()
+        probe = asyncio.create_task(lag_probe(samples, stop, rss))
+        t0 = time.perf_counter()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        wall = time.perf_counter() - t0
+        stop.set()
+        await probe
+        chars = sum(p.query_one(".pane-stream").virtual_size.height for p in screen.panes.values())
+    lags = [lag for _, lag in samples]
+    fifth = max(len(samples) // 5, 1)
+    early_costs = costs[: max(len(costs) // 5, 1)]
+    late_costs = costs[-max(len(costs) // 5, 1):]
+
+    def per_delta(chunk: list[tuple[float, int, float]]) -> float:
+        return sum(c[2] for c in chunk) / max(sum(c[1] for c in chunk), 1) * 1e6
+
+    print(f"synthetic stream: {tokens:,} tokens per pane at {rate:,.0f} tokens/s per pane "
+          f"(both panes at once), headless 200x60")
+    print(f"  wall time                 {wall:6.2f} s  ({len(costs)} batches handled)")
+    print(f"  event-loop lag p50        {pct(lags, 0.5):6.1f} ms")
+    print(f"  event-loop lag p99        {pct(lags, 0.99):6.1f} ms   (goal <= 50 ms)")
+    print(f"  event-loop lag max        {max(lags or [0]):6.1f} ms")
+    print(f"  lag p99 first/last fifth  {pct(lags[:fifth], 0.99):6.1f} / "
+          f"{pct(lags[-fifth:], 0.99):6.1f} ms")
+    print(f"  cost per delta early      {per_delta(early_costs):6.1f} us")
+    print(f"  cost per delta late       {per_delta(late_costs):6.1f} us   (must not grow)")
+    print(f"  batch handling p99        {pct([c[2] * 1000 for c in costs], 0.99):6.1f} ms")
+    print(f"  panes' content height     {chars:,} lines")
+    print(f"  RSS peak                  {max(rss or [rss_mb()]):6.1f} MB  (goal <= 350 MB)")
+
+
+async def real_race() -> None:
+    """A real scripted race (tokenizer, sandbox, both agents) in the headless app: RSS."""
+    app = ExplorerApp(RunChoice(pace=0.0))
+    rss: list[float] = []
+    samples: list[tuple[float, float]] = []
+    stop = asyncio.Event()
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = app.race_screen
+        for _ in range(200):
+            if screen.tasks:
+                break
+            await pilot.pause(0.05)
+        if not screen.tasks:
+            print("real race: no tasks available; skipped")
+            return
+        task = screen.tasks[min(3, len(screen.tasks) - 1)]  # the aggregation task: 10 rounds
+        screen.set_choice(screen.choice.with_(task_id=task.id))
+        probe = asyncio.create_task(lag_probe(samples, stop, rss))
+        t0 = time.perf_counter()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        for _ in range(400):
+            if not screen.running:
+                break
+            await pilot.pause(0.05)
+        wall = time.perf_counter() - t0
+        stop.set()
+        await probe
+        totals = {m: t.total for m, t in screen.tally.modes.items()}
+    lags = [lag for _, lag in samples]
+    print(f"real scripted race ({screen.choice.task_id}, pace 0): {wall:.1f} s, tokens {totals}")
+    print(f"  event-loop lag p99        {pct(lags, 0.99):6.1f} ms   max {max(lags or [0]):.1f} ms")
+    print(f"  RSS peak (app + children) {max(rss or [tree_rss_mb()]):6.1f} MB  (goal <= 350 MB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=2_000)
+    parser.add_argument("--no-real", action="store_true", help="skip the real scripted race")
+    args = parser.parse_args(argv)
+    print(f"python {sys.version.split()[0]}, RSS at start {rss_mb():.1f} MB")
+    asyncio.run(synthetic(args.tokens, args.rate))
+    if not args.no_real:
+        asyncio.run(real_race())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
