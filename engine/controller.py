@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from engine.agents import AGENTS, Agent, StepGate
-from engine.agents.common import new_race_id, one_sentence
+from engine.agents.parts import new_race_id, one_sentence
 from engine.events import MODES, Event, Mode, RunError, RunFinished
 from engine.prompts import load_prompts
 from engine.providers import make_provider

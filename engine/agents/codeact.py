@@ -14,7 +14,8 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
-from engine.agents.common import Agent, AgentError, Reply, RunCancelled, one_sentence
+from engine.agents.common import Agent
+from engine.agents.parts import AgentError, Reply, RunCancelled, one_sentence
 from engine.events import CodeBlock, Event, ExecutionResult, Mode, RunError
 from engine.providers.base import ChatRequest
 

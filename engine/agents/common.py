@@ -17,12 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from engine.agents.meter import RunMeter
+from engine.agents.parts import (
+    AgentError,
+    Reply,
+    RunCancelled,
+    StepGate,
+    new_race_id,
+    one_sentence,
+)
 from engine.events import (
     Event,
     Mode,
@@ -42,7 +48,6 @@ from engine.providers.base import (
     Finish,
     Provider,
     ProviderError,
-    StreamChunk,
     TextChunk,
     ToolCallChunk,
 )
@@ -50,68 +55,6 @@ from engine.run import RunConfig
 
 T = TypeVar("T")
 _END = object()
-
-
-class StepGate:
-    """Step mode shared by the agents of a race: paused agents wait here until ``step()``."""
-
-    def __init__(self) -> None:
-        self._step_mode = False
-        self._release: asyncio.Event | None = None
-
-    @property
-    def step_mode(self) -> bool:
-        return self._step_mode
-
-    @step_mode.setter
-    def step_mode(self, value: bool) -> None:
-        self._step_mode = bool(value)
-        if not value:
-            self.step()  # leaving step mode lets whoever is waiting go on
-
-    async def wait(self) -> None:
-        if self._release is None:
-            self._release = asyncio.Event()
-        await self._release.wait()
-
-    def step(self) -> None:
-        """Release every agent waiting now for one round (later waiters wait for the next)."""
-        release, self._release = self._release, None
-        if release is not None:
-            release.set()
-
-
-class RunCancelled(Exception):
-    """Raised inside an agent when the user cancelled the run."""
-
-
-class AgentError(Exception):
-    """A failure that ends the run, with its kind and one sentence for the user."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass
-class Reply:
-    """One streamed reply, gathered."""
-
-    text: str = ""
-    calls: list[ToolCallChunk] = field(default_factory=list)
-    finish: Finish | None = None
-    chunks: list[StreamChunk] = field(default_factory=list)
-
-
-def new_race_id(task_id: str) -> str:
-    """A sortable, readable, unique id: ``20261125-152314-<task>-ab12``; runs add ``-<mode>``."""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    return f"{stamp}-{task_id}-{uuid.uuid4().hex[:4]}"
-
-
-def one_sentence(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 class Agent:
@@ -373,7 +316,6 @@ class Agent:
             return False, ["The run never reached the platform."]
         try:
             from tasks.checkers import check
-
             from tasks.dataset import initial_dataset
 
             verdict = check(self.task, self.answer, initial_dataset(), self.platform)

@@ -14,7 +14,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-from engine.agents.common import Agent, Reply
+from engine.agents.common import Agent
+from engine.agents.parts import Reply
 from engine.events import Event, Mode, ToolCall, ToolResult
 from engine.providers.base import ChatRequest
 

@@ -1,0 +1,72 @@
+"""Small pieces of the agent loop: step mode, cancellation, failures, a gathered reply, ids."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from engine.providers.base import Finish, StreamChunk, ToolCallChunk
+
+
+class StepGate:
+    """Step mode shared by the agents of a race: paused agents wait here until ``step()``."""
+
+    def __init__(self) -> None:
+        self._step_mode = False
+        self._release: asyncio.Event | None = None
+
+    @property
+    def step_mode(self) -> bool:
+        return self._step_mode
+
+    @step_mode.setter
+    def step_mode(self, value: bool) -> None:
+        self._step_mode = bool(value)
+        if not value:
+            self.step()  # leaving step mode lets whoever is waiting go on
+
+    async def wait(self) -> None:
+        if self._release is None:
+            self._release = asyncio.Event()
+        await self._release.wait()
+
+    def step(self) -> None:
+        """Release every agent waiting now for one round (later waiters wait for the next)."""
+        release, self._release = self._release, None
+        if release is not None:
+            release.set()
+
+
+class RunCancelled(Exception):
+    """Raised inside an agent when the user cancelled the run."""
+
+
+class AgentError(Exception):
+    """A failure that ends the run, with its kind and one sentence for the user."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class Reply:
+    """One streamed reply, gathered."""
+
+    text: str = ""
+    calls: list[ToolCallChunk] = field(default_factory=list)
+    finish: Finish | None = None
+    chunks: list[StreamChunk] = field(default_factory=list)
+
+
+def new_race_id(task_id: str) -> str:
+    """A sortable, readable, unique id: ``20261125-152314-<task>-ab12``; runs add ``-<mode>``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    return f"{stamp}-{task_id}-{uuid.uuid4().hex[:4]}"
+
+
+def one_sentence(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if text.endswith((".", "!", "?")) else text + "."
