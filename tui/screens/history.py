@@ -105,7 +105,8 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
         elif not self.runs:
             self.note.update(Content.styled("No runs recorded yet: press escape, then r.", "dim"))
         else:
-            self.note.update(Content.styled(f"{len(self.runs)} runs", "dim"))
+            count = len(self.runs)
+            self.note.update(Content.styled(f"{count} run{'s' if count != 1 else ''}", "dim"))
         self.refresh_bindings()
         self.table.focus()
 

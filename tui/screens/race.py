@@ -233,8 +233,6 @@ class RaceScreen(Screen[None]):
         for event in message.events:
             await self._show(event)
             numbers_changed = numbers_changed or not isinstance(event, TextDelta)
-        for pane in self.panes.values():
-            self.call_after_refresh(pane.follow)
         if numbers_changed:  # text alone changes no count: spare the meter and chart a redraw
             self.meter.show(self.tally)
             self.chart.show(self.tally)

@@ -71,6 +71,28 @@ class ResultCard(Static):
         self.add_class("-success" if event.success else "-failure")
 
 
+class PaneStream(VerticalScroll):
+    """The scrolling stream of rounds, pinned to its end once it overflows.
+
+    Anchoring a stream that does not fill the pane would push its first lines to the bottom,
+    so the anchor is set only while the content is taller than the pane, re-checked whenever
+    the content's height changes.
+    """
+
+    def watch_virtual_size(self) -> None:
+        self.follow()
+
+    def follow(self) -> None:
+        if not self.size.height:
+            return
+        overflowing = self.virtual_size.height > self.size.height
+        if overflowing and not self.is_anchored:
+            self.anchor()
+        elif not overflowing and self.is_anchored:
+            self.anchor(False)  # it fits again (a transient overflow): read from the top
+            self.scroll_home(animate=False, immediate=True)
+
+
 class AgentPane(Vertical):
     """The live view of one agent (tool calling or CodeAct)."""
 
@@ -79,7 +101,7 @@ class AgentPane(Vertical):
         self.mode = mode
         self.status = "idle"
         self.rounds: dict[int, RoundState] = {}
-        self.stream = VerticalScroll(classes="pane-stream")
+        self.stream = PaneStream(classes="pane-stream")
         self.waiting = Static(classes="waiting-note")
         self.finished: RunFinished | None = None
 
@@ -103,11 +125,7 @@ class AgentPane(Vertical):
         self._draw_title()
 
     def follow(self) -> None:
-        """Pin the stream to its end once it overflows (anchoring a stream that does not fill
-        the pane would push its first lines to the bottom)."""
-        stream = self.stream
-        if not stream.is_anchored and stream.virtual_size.height > stream.size.height:
-            stream.anchor()
+        self.stream.follow()
 
     def set_status(self, status: str) -> None:
         self.status = status
