@@ -43,24 +43,24 @@ class SetupScreen(ModalScreen[RunChoice | None]):
                 yield Label("Task")
                 yield Select(task_options, value=choice.task_id if choice.task_id in
                              {t.id for t in self.tasks} else Select.NULL,
-                             allow_blank=not task_options, id="setup-task")
+                             allow_blank=not task_options, id="setup-task", compact=True)
                 yield Label("Task file")
                 yield Input(str(choice.task_file or ""), placeholder="path to your tasks .toml",
-                            id="setup-task-file")
+                            id="setup-task-file", compact=True)
                 yield Label("Mode")
-                with RadioSet(id="setup-mode"):
+                with RadioSet(id="setup-mode", compact=True):
                     for mode in MODE_CHOICES:
                         yield RadioButton(MODE_CHOICE_LABELS[mode], value=mode == choice.mode,
                                           name=mode)
                 yield Label("Provider")
                 yield Select([(p, p) for p in PROVIDERS], value=choice.provider,
-                             allow_blank=False, id="setup-provider")
+                             allow_blank=False, id="setup-provider", compact=True)
                 yield Label("Model")
                 yield Input(choice.model or "", placeholder="provider default",
-                            id="setup-model")
+                            id="setup-model", compact=True)
                 yield Label("Pace (s)")
                 yield Input(f"{choice.pace:g}", placeholder="seconds between streamed chunks",
-                            id="setup-pace", type="number")
+                            id="setup-pace", type="number", compact=True)
             key = "set" if os.environ.get(KEY_ENV) else "not set: mistral will not start"
             yield Static(Content.styled(f"{KEY_ENV} is {key}. Pace applies to the scripted "
                                         "agent and replays.", "dim"), classes="dialog-note")

@@ -113,7 +113,7 @@ class TokenMeter(Vertical):
     @staticmethod
     def _previous(tally: RaceTally) -> Content:
         if not tally.previous:
-            return Content.styled("e edits the prompts, r reruns: the change shows here.", "dim")
+            return Content.styled("e edits prompts · r reruns and compares", "dim")
         parts: list[tuple[str, str] | str] = [("vs previous run: ", "dim")]
         for mode, before in tally.previous.items():
             now = tally.modes.get(mode)
