@@ -151,3 +151,24 @@ async def test_a_race_runs_once_and_rejects_unknown_modes() -> None:
         [e async for e in race.events()]
     with pytest.raises(ValueError):
         Race(fake_task(), ("telepathy",), NO_RECORD)  # type: ignore[arg-type]
+
+
+async def test_a_paced_scripted_race_steps_and_stops_promptly() -> None:
+    import time
+
+    task = fake_task(reference=('print(api.users.get(1)["name"])',))
+    race = Race(task, ("tool_calling", "codeact"), RunConfig(record=False, pace=0.5),
+                sandbox_factory=lambda host_call, api: FakeSandbox())
+    race.step_mode = True
+    waiting: set[str] = set()
+    stopped_at = None
+    async for event in race.events():
+        if isinstance(event, StepWaiting):
+            waiting.add(event.mode)
+            if waiting == {"tool_calling", "codeact"}:
+                race.step()  # one step releases both
+        if isinstance(event, TextDelta) and stopped_at is None:
+            stopped_at = time.monotonic()
+            race.cancel()
+    assert stopped_at is not None and time.monotonic() - stopped_at < 0.4
+    assert {r.stop_reason for r in race.results.values()} == {"cancelled"}

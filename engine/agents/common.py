@@ -216,8 +216,9 @@ class Agent:
         if self._cancelled:
             raise RunCancelled
         if self.gate.step_mode:
+            release = self.gate.ticket()
             yield self.event(StepWaiting, round=number)
-            await self._guard(self.gate.wait())
+            await self._guard(release.wait())
         request = self.build_request()
         tokens, breakdown = self.meter.request_tokens()
         yield self.event(RoundStarted, round=number, input_tokens=tokens, breakdown=breakdown)

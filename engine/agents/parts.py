@@ -27,10 +27,15 @@ class StepGate:
         if not value:
             self.step()  # leaving step mode lets whoever is waiting go on
 
-    async def wait(self) -> None:
+    def ticket(self) -> asyncio.Event:
+        """What a pausing agent waits on; taken *before* it announces the pause, so a
+        ``step()`` made as soon as the StepWaiting event is seen cannot be missed."""
         if self._release is None:
             self._release = asyncio.Event()
-        await self._release.wait()
+        return self._release
+
+    async def wait(self) -> None:
+        await self.ticket().wait()
 
     def step(self) -> None:
         """Release every agent waiting now for one round (later waiters wait for the next)."""
