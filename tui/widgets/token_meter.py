@@ -83,8 +83,13 @@ class TokenMeter(Vertical):
             rows.append(self._row(mode_tally, tally.scripted, wide))
         if not tally.modes:
             rows.append(Content.styled("No run yet.", "dim"))
-        self.table.update(Content("\n").join(rows))
         savings = tally.savings
+        digits_hidden = 0 < self.size.width < 90  # the app's CSS hides them below that width
+        if digits_hidden and savings is not None:  # say it in the table instead
+            rows.append(Content.assemble(("CodeAct saves ", "dim"),
+                                         (f"{savings * 100:.1f}%", "bold $success"),
+                                         (" so far", "dim")))
+        self.table.update(Content("\n").join(rows))
         self.savings.update("-" if savings is None else f"{savings * 100:.1f}")
         more = savings is not None and savings < 0
         self.savings_label.update(Content.styled(
