@@ -334,6 +334,9 @@ def _find(id_or_path: str | Path) -> Path:
     if exact:
         return exact[0]
     prefixed = [p for p in files if p.stem.startswith(key)]
+    races = {p.stem.removesuffix("-tool_calling").removesuffix("-codeact") for p in prefixed}
+    if len(races) > 1:
+        raise RunRecordError(f"{key!r} matches {len(races)} recorded runs; give more of the id.")
     if prefixed:
         return prefixed[0]
     raise RunRecordError(

@@ -78,6 +78,8 @@ async def test_list_load_and_a_corrupt_file_never_raise() -> None:
         assert run.run_id == first.race_id and set(run.agents) == {"tool_calling", "codeact"}
     with pytest.raises(records.RunRecordError, match="codeact-explorer runs"):
         records.load_run("no-such-run")
+    with pytest.raises(records.RunRecordError, match="matches 2 recorded runs"):
+        records.load_run(first.race_id[:8])
 
 
 async def test_a_cut_off_file_reads_up_to_its_last_whole_line() -> None:
