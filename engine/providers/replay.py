@@ -27,8 +27,10 @@ class ReplayProvider:
     def __init__(self, record: Any, *, pace: float = 0.0, model: str | None = None) -> None:
         self.record = record
         self.pace = max(0.0, float(pace))
-        recorded = str(record.header.get("model") or "unknown")
-        self.model = model or f"replay of {record.header.get('provider', '?')}/{recorded}"
+        # The recorded model's name, so costs are priced as the original run's were; the
+        # provider name ("replay") is what says it is a replay.
+        self.model = model or str(record.header.get("model") or "unknown")
+        self.recorded_provider = str(record.header.get("provider") or "")
         self._responses = {int(r.get("round", 0)): r.get("chunks") or []
                            for r in record.responses}
 
