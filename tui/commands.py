@@ -31,6 +31,7 @@ def race_commands(screen: RaceScreen) -> list[Command]:
         ("edit_prompts", "Edit prompts", "system prompts and task prompt; save, rerun"),
         ("history", "History", "replay or export a past run"),
         ("settings", "Setup", "task, task file, mode, provider, model, pace"),
+        ("toggle_folding", "Fold or unfold old rounds", "show only the last rounds, or all"),
     ]
     commands: list[Command] = []
     for action, title, help_text in actions:

@@ -133,8 +133,9 @@ def synthetic_events(modes=("tool_calling", "codeact"), tool_rounds: int = 4,
 class FakeBackend(Backend):
     """The engine, faked: synthetic races, an in-memory history, prompts saved to a dict."""
 
-    def __init__(self, error_mode: str | None = None) -> None:
+    def __init__(self, error_mode: str | None = None, tool_rounds: int = 4) -> None:
         self.error_mode = error_mode
+        self.tool_rounds = tool_rounds
         self.started: list[tuple[RunChoice, PromptSet | None]] = []
         self.saved: PromptSet | None = None
         self.exports: list[Path] = []
@@ -146,7 +147,8 @@ class FakeBackend(Backend):
 
     def new_race(self, choice: RunChoice, prompts: PromptSet | None) -> RecordedRace:
         self.started.append((choice, prompts))
-        tool_rounds = 4 if self.saved is None else 3  # an edited prompt "saves" a round
+        # An edited prompt "saves" a round, so the meter has a difference to show.
+        tool_rounds = self.tool_rounds if self.saved is None else self.tool_rounds - 1
         return RecordedRace(synthetic_events(choice.modes, tool_rounds, self.error_mode),
                             pace=0)
 

@@ -183,3 +183,25 @@ async def test_palette_commands_help_and_setup(make_app):
         await until(pilot, lambda: app.screen.__class__.__name__ == "SetupScreen", "setup")
         await pilot.press("escape")
         assert app.screen is screen
+
+
+async def test_old_rounds_fold_while_running_and_open_at_the_end(make_app):
+    messages: list = []
+    app = make_app(FakeBackend(tool_rounds=6))
+    async with app.run_test(size=(160, 48), message_hook=messages.append) as pilot:
+        screen = app.race_screen
+        await pilot.press("p", "r")
+        pane = screen.panes["tool_calling"]
+        for expected in (1, 2, 3, 4):
+            await until(pilot, lambda: pane.status == "waiting" or pane.finished, "a pause")
+            await pilot.press("n")
+            await until(pilot, lambda n=expected: n in pane.rounds, f"round {expected}")
+        assert pane.rounds[1].box.has_class("-folded")  # round 4 runs: round 1 is folded
+        assert not pane.rounds[2].box.has_class("-folded")
+        assert "users_search ✓" in str(pane.rounds[1].header.render())
+        await pilot.click(pane.rounds[1].header)
+        assert not pane.rounds[1].box.has_class("-folded")  # a click opens it
+        await pilot.press("p")  # step mode off: the run finishes
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running, "the end")
+        assert not any(s.box.has_class("-folded") for s in pane.rounds.values())

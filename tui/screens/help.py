@@ -35,6 +35,7 @@ intelligence.
 | `s` | setup: task, task file, mode, provider, model, pace |
 | `e` | edit the prompts, save, rerun and compare |
 | `h` | history: replay or export a past run |
+| `f` | fold rounds older than the last three, or open them all (click a round to open it) |
 | `ctrl+p` | command palette (every command, every task) |
 | `ctrl+t` | change theme |
 | `f1` | this help |

@@ -55,6 +55,7 @@ class RaceScreen(Screen[None]):
         Binding("s", "settings", "Setup"),
         Binding("e", "edit_prompts", "Prompts"),
         Binding("h", "history", "History"),
+        Binding("f", "toggle_folding", "Fold rounds", show=False),
     ]
 
     def __init__(self, backend: Backend, choice: RunChoice, *, step_mode: bool = False) -> None:
@@ -275,6 +276,14 @@ class RaceScreen(Screen[None]):
             if not self.step_mode:
                 self.race.step()  # release agents paused waiting for a step that will not come
         self._changed()
+
+    def action_toggle_folding(self) -> None:
+        """Fold rounds older than the last three (the default), or show every round."""
+        enabled = not self.panes["tool_calling"].fold_old_rounds
+        for pane in self.panes.values():
+            pane.set_folding(enabled)
+        self.notify("Old rounds fold as new ones start." if enabled else "Every round is open.",
+                    timeout=2)
 
     def action_next_round(self) -> None:
         if self.race is not None:

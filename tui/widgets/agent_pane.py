@@ -39,6 +39,8 @@ from tui.widgets.round_view import (
     fmt_tokens,
 )
 
+KEEP_OPEN = 3  # rounds left unfolded: the current one and the two before it
+
 STATUS_TEXT: dict[str, tuple[str, str]] = {
     "idle": ("ready", "dim"),
     "running": ("running", "$accent"),
@@ -104,6 +106,7 @@ class AgentPane(Vertical):
         self.stream = PaneStream(classes="pane-stream")
         self.waiting = Static(classes="waiting-note")
         self.finished: RunFinished | None = None
+        self.fold_old_rounds = True
 
     def compose(self) -> ComposeResult:
         with self.stream:
@@ -126,6 +129,23 @@ class AgentPane(Vertical):
 
     def follow(self) -> None:
         self.stream.follow()
+
+    def _fold_old_rounds(self, current: int) -> None:
+        """Fold rounds older than the last few while the agent runs (click a folded header to
+        open it again); the layout then costs the same in round 10 as in round 3."""
+        if not self.fold_old_rounds:
+            return
+        for number, state in self.rounds.items():
+            if number <= current - KEEP_OPEN:
+                state.fold(True)
+
+    def set_folding(self, enabled: bool) -> None:
+        """Fold old rounds as new ones start, or unfold every round now."""
+        self.fold_old_rounds = enabled
+        latest = max(self.rounds, default=0)
+        for number, state in self.rounds.items():
+            state.box.user_choice = None
+            state.fold(enabled and number <= latest - KEEP_OPEN)
 
     def set_status(self, status: str) -> None:
         self.status = status
@@ -160,6 +180,7 @@ class AgentPane(Vertical):
             if event.round not in self.rounds:
                 self.rounds[event.round] = RoundState(event.round, event.input_tokens,
                                                       self._append)
+                self._fold_old_rounds(event.round)
         elif isinstance(event, StepWaiting):
             self.set_status("waiting")
             self.waiting.update(Content.assemble(
@@ -169,12 +190,15 @@ class AgentPane(Vertical):
         elif isinstance(event, ToolCall):
             self._round(event.round).add(ToolCallView(event))
         elif isinstance(event, ToolResult):
-            self._round(event.round).add(ToolResultView(event))
+            mark = "✓" if event.ok else "✗"
+            self._round(event.round).add(ToolResultView(event), f"{event.name} {mark}")
         elif isinstance(event, CodeBlock):
             state = self._round(event.round)
             state.add(CodeView(event, shown_above=state.code_was_streamed(event.code)))
         elif isinstance(event, ExecutionResult):
-            self._round(event.round).add(ExecutionView(event))
+            mark = "✗ error" if event.error or event.limit else "✓"
+            self._round(event.round).add(ExecutionView(event),
+                                         f"program, {event.host_calls} API calls {mark}")
         elif isinstance(event, Usage):
             self._round(event.round).header.set_usage(
                 event.api_input_tokens or event.input_tokens,
@@ -190,6 +214,7 @@ class AgentPane(Vertical):
         elif isinstance(event, RunFinished):
             for state in self.rounds.values():
                 state.reply.finish()
+                state.fold(False)  # the run is over: every round can be read again
             self.finished = event
             self.waiting.display = False
             self.set_status(event.stop_reason)

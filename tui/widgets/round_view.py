@@ -42,13 +42,28 @@ def pretty_json(value: Any) -> str:
 
 
 class RoundHeader(Static):
-    """ "Round n · in 13,402 · out 96" — the numbers fill in when the round's usage arrives."""
+    """ "Round n · in 13,402 · out 96" — the numbers fill in when the round's usage arrives.
+
+    A folded round shows only this line, with a summary of what the round did; a click
+    unfolds it (or folds it again).
+    """
 
     def __init__(self, number: int, input_tokens: int) -> None:
         super().__init__(classes="round-header")
         self.number = number
         self.input_tokens = input_tokens
         self.output_tokens: int | None = None
+        self.folded = False
+        self.summary = ""
+        self._draw()
+
+    def on_click(self) -> None:
+        box = self.parent
+        if isinstance(box, RoundBox):
+            box.fold(not self.folded, by_user=True)
+
+    def set_folded(self, folded: bool, summary: str) -> None:
+        self.folded, self.summary = folded, summary
         self._draw()
 
     def set_usage(self, input_tokens: int, output_tokens: int) -> None:
@@ -63,6 +78,8 @@ class RoundHeader(Static):
         ]
         if self.output_tokens is not None:
             parts += ["  out ", (fmt_tokens(self.output_tokens), "bold")]
+        if self.folded:
+            parts = [("▸", "$accent"), *parts, ("  " + self.summary, "dim")]
         self.update(Content.assemble(*parts))
 
 
@@ -156,12 +173,33 @@ class ErrorView(Static):
 
 
 class RoundBox(Vertical):
-    """The container of one round's pieces (no compose: pieces are appended as they come)."""
+    """The container of one round's pieces (no compose: pieces are appended as they come).
+
+    Folded, only its header shows: the compositor then skips the round's pieces entirely, so
+    a long run costs no more to lay out than its last few rounds.
+    """
 
     DEFAULT_CSS = """
     RoundBox { height: auto; }
     RoundBox > * { height: auto; }
+    RoundBox.-folded > * { display: none; }
+    RoundBox.-folded > RoundHeader { display: block; }
     """
+
+    def __init__(self, header: RoundHeader, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.header = header
+        self.user_choice: bool | None = None  # a fold state the user clicked keeps priority
+        self.summary = ""
+
+    def fold(self, folded: bool, *, by_user: bool = False) -> None:
+        if by_user:
+            self.user_choice = folded
+        elif self.user_choice is not None:
+            return
+        if folded != self.has_class("-folded"):
+            self.set_class(folded, "-folded")
+            self.header.set_folded(folded, self.summary)
 
 
 class RoundState:
@@ -175,11 +213,12 @@ class RoundState:
 
     def __init__(self, number: int, input_tokens: int, mount: Callable[[Widget], object]) -> None:
         self.number = number
-        self.box = RoundBox(classes="round")
-        mount(self.box)
         self.header = RoundHeader(number, input_tokens)
+        self.box = RoundBox(self.header, classes="round")
+        mount(self.box)
         self.reply = ReplyWriter(self._mount)
         self._mount(self.header)
+        self.actions: list[str] = []  # what the round did, for its folded summary
 
     def _mount(self, widget: Widget) -> None:
         self.box.mount(widget)
@@ -187,9 +226,21 @@ class RoundState:
     def append_text(self, text: str) -> None:
         self.reply.append(text)
 
-    def add(self, widget: Widget) -> None:
+    def add(self, widget: Widget, action: str = "") -> None:
         self.reply.finish()
         self._mount(widget)
+        if action:
+            self.actions.append(action)
+            self.box.summary = summarize(self.actions)
+
+    def fold(self, folded: bool) -> None:
+        self.box.fold(folded)
 
     def code_was_streamed(self, code: str) -> bool:
         return bool(code.strip()) and code.strip()[:200] in self.reply.streamed
+
+
+def summarize(actions: list[str], limit: int = 60) -> str:
+    """ "users_search ✓, teams_get ✓" — what a folded round did, in one short line."""
+    text = ", ".join(actions)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
