@@ -229,7 +229,7 @@ def test_a_killed_child_process_is_a_crash_not_a_hang(box):
     def kill_child():
         child = box._child
         if child is not None:
-            os.kill(child.proc.pid, signal.SIGKILL)
+            os.kill(child.pid, signal.SIGKILL)
 
     timer = threading.Timer(0.3, kill_child)
     timer.start()

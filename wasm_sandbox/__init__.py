@@ -4,9 +4,10 @@
 (in a child process) across ``run(code) -> ExecutionResult`` calls. See ``session.py``.
 """
 
+from wasm_sandbox.hostcalls import HostCall
 from wasm_sandbox.limits import Limits
 from wasm_sandbox.result import ExecutionResult
 from wasm_sandbox.runtime import RuntimeInfo, SandboxError
-from wasm_sandbox.session import HostCall, Sandbox
+from wasm_sandbox.session import Sandbox
 
 __all__ = ["ExecutionResult", "HostCall", "Limits", "RuntimeInfo", "Sandbox", "SandboxError"]

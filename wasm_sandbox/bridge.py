@@ -1,85 +1,85 @@
-"""Length-prefixed frames between the app (``Sandbox``) and its child process.
+"""The app's end of the guest's two pipes: read lines with a deadline, write without hanging.
 
-A frame is a 4-byte big-endian length, one kind byte and a payload (JSON or raw guest bytes).
-The app never trusts the child: lengths are capped, and anything malformed ends the child.
+Lines go both ways; the first byte says what a line is. Guest -> app: ``r`` ready, ``o`` output
+(a JSON string), ``k`` output bytes cut so far, ``c`` host call (JSON), ``d`` done (JSON), and
+``!<token>`` events from the child process (the guest cannot know the token). App -> guest:
+``x`` execute (JSON) and ``a`` host-call answer (JSON). Nothing read here is trusted: lines are
+capped, and a line that is too long comes back as ``overlong`` instead of filling memory.
 """
 
 from __future__ import annotations
 
 import os
 import select
-import struct
 import time
-
-_HEADER = struct.Struct(">IB")
-
-# app -> child
-INIT = ord("I")  # {"api": spec, "limits": {...}}
-EXECUTE = ord("X")  # {"code": str, "nonce": str}
-ANSWER = ord("A")  # JSON reply line for a host call, forwarded verbatim to the guest
-QUIT = ord("Q")
-# child -> app
-CALL = ord("C")  # the guest's host-call line (JSON after the leading "c")
-DONE = ord("D")  # {"output", "cut", "error", "limit", "state_lost", "cpu_ms"}
-READY = ord("R")  # an interpreter is up and waiting (sent once per child)
-FATAL = ord("F")  # {"error": str}: the child cannot run an interpreter at all
 
 
 class BridgeClosed(Exception):
-    """The other side closed the channel (the child exited or was killed)."""
+    """The other end is gone (the child process exited or was killed)."""
 
 
 class BridgeTimeout(Exception):
-    """No frame arrived before the deadline."""
+    """The deadline passed first."""
 
 
-class BridgeProtocolError(Exception):
-    """The other side sent something that is not a frame."""
+def _wait(fd: int, write: bool, deadline: float | None) -> None:
+    if deadline is None:
+        timeout = None
+    else:
+        timeout = deadline - time.monotonic()
+        if timeout <= 0:
+            raise BridgeTimeout
+    ready = select.select([], [fd], [], timeout) if write else select.select([fd], [], [], timeout)
+    if not any(ready):
+        raise BridgeTimeout
 
 
-def send_frame(fd: int, kind: int, payload: bytes = b"") -> None:
-    """Write one whole frame (blocking)."""
-    data = _HEADER.pack(len(payload) + 1, kind) + payload
+def write_all(fd: int, data: bytes, deadline: float | None) -> None:
+    """Write everything to a non-blocking fd, waiting at most until ``deadline``."""
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-class FrameReader:
-    """Reads frames from a file descriptor, with an optional deadline per frame."""
-
-    def __init__(self, fd: int, max_frame: int) -> None:
-        self.fd = fd
-        self.max_frame = max_frame
-        self._buf = bytearray()
-
-    def _fill(self, deadline: float | None) -> None:
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise BridgeTimeout
-            ready, _, _ = select.select([self.fd], [], [], remaining)
-            if not ready:
-                raise BridgeTimeout
         try:
-            chunk = os.read(self.fd, 1 << 20)
-        except OSError as exc:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            _wait(fd, True, deadline)
+        except OSError as exc:  # EPIPE: the reader died
             raise BridgeClosed(str(exc)) from exc
-        if not chunk:
-            raise BridgeClosed("end of stream")
-        self._buf += chunk
 
-    def recv(self, deadline: float | None = None) -> tuple[int, bytes]:
-        """The next frame as (kind, payload); raises BridgeClosed, BridgeTimeout."""
-        while len(self._buf) < _HEADER.size:
-            self._fill(deadline)
-        length, kind = _HEADER.unpack_from(self._buf)
-        if length < 1 or length > self.max_frame:
-            raise BridgeProtocolError(f"frame of {length} bytes")
-        end = 4 + length
-        while len(self._buf) < end:
-            self._fill(deadline)
-        payload = bytes(self._buf[_HEADER.size : end])
-        del self._buf[:end]
-        return kind, payload
+
+class LineReader:
+    """Lines from a non-blocking fd; lines longer than ``max_line`` are reported, not kept."""
+
+    def __init__(self, fd: int, max_line: int) -> None:
+        self.fd = fd
+        self.max_line = max_line
+        self._buf = bytearray()
+        self._skipping = False  # inside an overlong line, dropping bytes up to its newline
+        os.set_blocking(fd, False)
+
+    def readline(self, deadline: float | None) -> tuple[bytes, bool]:
+        """The next line without its newline, and whether it was overlong (then truncated)."""
+        while True:
+            end = self._buf.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buf[: min(end, 256) if end > self.max_line else end])
+                del self._buf[: end + 1]
+                if self._skipping:
+                    self._skipping = False
+                    continue
+                return line, end > self.max_line
+            if len(self._buf) > self.max_line:
+                head = bytes(self._buf[:256])
+                self._buf.clear()
+                if not self._skipping:
+                    self._skipping = True
+                    return head, True
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                _wait(self.fd, False, deadline)
+                continue
+            except OSError as exc:
+                raise BridgeClosed(str(exc)) from exc
+            if not chunk:
+                raise BridgeClosed("end of stream")
+            self._buf += chunk

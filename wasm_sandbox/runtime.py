@@ -12,6 +12,7 @@ the sidecar and file disagreeing rebuilds instead of handing wasmtime unchecked 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -137,8 +138,21 @@ def settings_key() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _child_command(*args: str) -> list[str]:
-    return [sys.executable, "-I", "-m", "wasm_sandbox.child", *args]
+CHILD_SCRIPT = str(Path(__file__).with_name("child.py"))
+
+
+def wasmtime_site() -> str:
+    """The folder holding the wasmtime package (the child runs with -S, without site)."""
+    spec = importlib.util.find_spec("wasmtime")
+    if spec is None or not spec.submodule_search_locations:
+        raise SandboxError("The wasmtime package is not installed; reinstall codeact-explorer.")
+    return str(Path(next(iter(spec.submodule_search_locations))).parent)
+
+
+def child_command(mode: str, *args: str) -> list[str]:
+    """How to start ``child.py`` (a script: faster than importing this package)."""
+    settings = json.dumps(ENGINE_SETTINGS)
+    return [sys.executable, "-I", "-S", CHILD_SCRIPT, mode, wasmtime_site(), settings, *args]
 
 
 def _sidecar_ok(module: Path, sidecar: Path, expect: dict) -> bool:
@@ -167,11 +181,11 @@ def _compile(wasm: Path, module: Path, sidecar: Path, expect: dict) -> None:
     tmp = Path(tmp_name)
     try:
         proc = subprocess.run(
-            _child_command("compile", str(wasm), str(tmp)),
+            child_command("compile", str(wasm), str(tmp)),
             capture_output=True,
             text=True,
             timeout=600,
-            env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
+            env={},
         )
         if proc.returncode != 0 or tmp.stat().st_size == 0:
             reason = (proc.stderr.strip().splitlines() or ["no message"])[-1]

@@ -1,42 +1,33 @@
 """``Sandbox``: one live interpreter per CodeAct run, in a child process the app can kill.
 
-The app side of the bridge. It starts ``wasm_sandbox.child`` (which loads wasmtime and runs
-CPython-on-WASI), sends code, answers the guest's host calls with ``host_call`` and enforces the
-limits it can see itself (host calls per execution, size of arguments and results, output size,
-and the wall-clock deadline, by killing the child when the guest is stuck outside WebAssembly).
-It trusts nothing the child sends: frames are size-capped and every message is validated.
+The app writes code to the guest's stdin and reads its stdout directly (``bridge``), answers
+host calls on the thread that called ``run`` (``hostcalls``), and enforces what it can see: host
+calls, argument and result sizes, output, and the wall-clock deadline (by killing the child when
+the guest is stuck outside WebAssembly, e.g. in ``time.sleep``). CPU time and memory are
+enforced inside the child (``child.py``); when they trap, the child starts a fresh interpreter
+and says so on a line signed with a token the guest never sees.
 """
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import json
 import secrets
-import subprocess
-import sys
 import threading
 import time
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from wasm_sandbox import bridge
+from wasm_sandbox.bridge import BridgeClosed, BridgeTimeout, write_all
+from wasm_sandbox.hostcalls import HostCall, HostCalls, Output
 from wasm_sandbox.limits import Limits
+from wasm_sandbox.process import ChildProcess
 from wasm_sandbox.result import ExecutionResult
 from wasm_sandbox.runtime import RuntimeInfo, SandboxError, prepare
 
-HostCall = Callable[[str, dict], dict]
 GRACE_SECONDS = 0.5  # the child's own watchdog gets this long before the app kills it
+STARTUP_SECONDS = 30.0
+RAW_FLOOD_BYTES = 16 << 20  # bytes written around print() before the execution is ended
 _LIMITS = {"cpu", "memory", "output", "host_calls", "argument_size", "crash"}
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(OSError):
-            proc.kill()
-    proc.wait()
 
 
 def _check_api(guest_api: Mapping[str, Mapping[str, Sequence[str]]]) -> dict:
@@ -52,58 +43,13 @@ def _check_api(guest_api: Mapping[str, Mapping[str, Sequence[str]]]) -> dict:
     return spec
 
 
-class _Child:
-    """One running child process and its channel."""
+class _Lost(Exception):
+    """The interpreter is gone; ``limit`` and ``why`` say what happened."""
 
-    def __init__(self, runtime: RuntimeInfo, init: bytes, max_frame: int) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "wasm_sandbox.child", "serve",
-             str(runtime.module_path), str(runtime.module_size), str(runtime.module_inode)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={},  # nothing of the user's environment (API keys) reaches the child
-            close_fds=True,
-            start_new_session=True,  # a Ctrl-C aimed at the app does not kill the interpreter
-        )
-        self.finalizer = weakref.finalize(self, _kill, self.proc)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.stdin_fd = self.proc.stdin.fileno()
-        self.reader = bridge.FrameReader(self.proc.stdout.fileno(), max_frame)
-        self.stderr_tail: collections.deque[bytes] = collections.deque(maxlen=32)
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
-        bridge.send_frame(self.stdin_fd, bridge.INIT, init)
-
-    def _drain_stderr(self) -> None:
-        stream = self.proc.stderr
-        assert stream is not None
-        for line in iter(stream.readline, b""):
-            self.stderr_tail.append(line[:400])
-
-    def last_words(self) -> str:
-        for line in reversed(self.stderr_tail):
-            text = line.decode("utf-8", "replace").strip()
-            if text and not text.startswith(("stack backtrace", "note:")):
-                return text
-        code = self.proc.poll()
-        return f"exit status {code}" if code is not None else "no message"
-
-    def send(self, kind: int, payload: bytes) -> None:
-        bridge.send_frame(self.stdin_fd, kind, payload)
-
-    def kill(self) -> None:
-        self.finalizer()
-
-    def close(self) -> None:
-        try:
-            self.send(bridge.QUIT, b"")
-            self.proc.wait(timeout=0.5)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        self.finalizer()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                stream.close()
+    def __init__(self, limit: str | None, why: str) -> None:
+        super().__init__(why)
+        self.limit, self.why = limit, why
+        self.cpu_ms = 0.0
 
 
 class Sandbox:
@@ -125,14 +71,16 @@ class Sandbox:
         self.limits = limits if limits is not None else Limits()
         self.runtime: RuntimeInfo = prepare(Path(cache_dir) if cache_dir is not None else None)
         self._host_call = host_call
-        spec = _check_api(guest_api)
-        self._init = json.dumps({"api": spec, "limits": self.limits.to_dict()}).encode()
-        self._max_frame = self.limits.argument_bytes + 2 * self.limits.output_bytes + (1 << 20)
+        self._token = secrets.token_hex(16)
+        init = {"token": self._token, "api": _check_api(guest_api),
+                "limits": self.limits.to_dict()}
+        self._init_line = json.dumps(init).encode() + b"\n"
+        self._max_line = self.limits.argument_bytes + (64 << 10)  # room for a done line
         self._run_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._interrupted = False
         self._closed = False
-        self._child: _Child | None = _Child(self.runtime, self._init, self._max_frame)
+        self._child: ChildProcess | None = self._spawn()
 
     # -- public -----------------------------------------------------------------------------
 
@@ -148,7 +96,7 @@ class Sandbox:
             return result
 
     async def arun(self, code: str) -> ExecutionResult:
-        """``run`` from asyncio: runs in a worker thread; cancelling interrupts the program."""
+        """``run`` from asyncio, in a worker thread; cancelling the await interrupts it."""
         import asyncio
 
         future = asyncio.get_running_loop().run_in_executor(None, self.run, code)
@@ -173,7 +121,7 @@ class Sandbox:
             self._closed = True
             child, self._child = self._child, None
         if child is not None:
-            child.kill() if self._run_lock.locked() else child.close()
+            child.close()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -183,151 +131,162 @@ class Sandbox:
 
     # -- one execution ----------------------------------------------------------------------
 
-    def _fresh_child(self) -> _Child:
+    def _spawn(self) -> ChildProcess:
+        return ChildProcess(self.runtime, self._init_line, self._max_line)
+
+    def _replace_child(self) -> ChildProcess:
         with self._state_lock:
             old = self._child
             if self._closed:
                 raise SandboxError("This sandbox is closed; start a new one.")
-            self._child = _Child(self.runtime, self._init, self._max_frame)
+            self._child = self._spawn()
         if old is not None:
             old.kill()
         return self._child
 
+    def _await_ready(self, child: ChildProcess) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not child.ready:
+            try:
+                line, _ = child.reader.readline(deadline)
+            except BridgeTimeout:
+                raise SandboxError(
+                    f"The interpreter did not start within {STARTUP_SECONDS:g} s; try again."
+                ) from None
+            if line == b"r":
+                child.ready = True
+            elif line.startswith(b"!" + self._token.encode()):
+                event = _event(line, self._token)
+                if event.get("event") == "fatal":
+                    raise SandboxError(f"The sandbox {event.get('detail')}; check python.wasm.")
+
     def _execute(self, code: str, start: float) -> ExecutionResult:
         child = self._child
-        if child is None or child.proc.poll() is not None:
-            child = self._fresh_child()
-        nonce = secrets.token_hex(8)
-        calls: list[str] = []
-        hit: list[str] = []
+        out = Output(self.limits.output_bytes)
+        calls = HostCalls(self._host_call, self.limits, secrets.token_hex(8))
         try:
-            child.send(bridge.EXECUTE, json.dumps({"code": code, "nonce": nonce}).encode())
-        except OSError:
-            return self._lost(child, calls, "crash", "the interpreter process had died")
-        deadline = start + self.limits.wall_seconds + GRACE_SECONDS
-        while True:
+            if child is None:
+                child = self._replace_child()
             try:
-                kind, payload = child.reader.recv(deadline)
-            except bridge.BridgeTimeout:
-                return self._lost(
-                    child, calls, "cpu",
-                    f"the program ran longer than {self.limits.wall_seconds:g} s "
-                    "(blocked in time.sleep, input or another wait)",
-                )
-            except (bridge.BridgeClosed, bridge.BridgeProtocolError):
+                self._await_ready(child)
+            except BridgeClosed:
                 if self._interrupted:
-                    return self._lost(child, calls, None, "execution interrupted")
-                return self._lost(child, calls, "crash", f"the interpreter crashed "
-                                  f"({child.last_words()})")
-            if kind == bridge.CALL:
-                child.send(bridge.ANSWER, self._answer(payload, calls, hit))
-            elif kind == bridge.DONE:
-                return self._done(payload, calls, hit)
-            elif kind == bridge.FATAL:
-                message = _json_field(payload, "error") or "the interpreter could not start"
+                    raise _Lost(None, "execution interrupted") from None
                 self._child = None
                 child.kill()
-                raise SandboxError(f"The sandbox {message}; check python.wasm.")
-            elif kind != bridge.READY:
-                return self._lost(child, calls, "crash", "the bridge sent an unknown message")
-
-    def _lost(self, child: _Child, calls: list[str], limit: str | None,
-              why: str) -> ExecutionResult:
-        child.kill()
-        if not self._closed:
-            with contextlib.suppress(SandboxError):
-                self._fresh_child()
-        return ExecutionResult(
-            error=f"Sandbox: {why}; the interpreter was restarted.",
-            host_calls=calls,
-            limit=limit,  # type: ignore[arg-type]
-            state_lost=True,
-        )
-
-    def _answer(self, payload: bytes, calls: list[str], hit: list[str]) -> bytes:
-        limits = self.limits
-        try:
-            message = json.loads(payload)
-            call_id = message.get("id")
-            name, args = message["name"], message["args"]
-            if not isinstance(name, str) or not isinstance(args, dict):
-                raise TypeError
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return _reply(None, {"ok": False, "error": "malformed host call on the bridge"})
-        if hit:
-            return _reply(call_id, _limit_reply(hit[0], f"the {hit[0]} limit was already hit"))
-        if len(calls) >= limits.host_calls:
-            hit.append("host_calls")
-            return _reply(call_id, _limit_reply(
-                "host_calls", f"host-call limit hit: at most {limits.host_calls} per execution"))
-        if len(payload) > limits.argument_bytes:
-            hit.append("argument_size")
-            return _reply(call_id, _limit_reply(
-                "argument_size", f"the arguments of {name} are {len(payload)} bytes, over the "
-                f"{limits.argument_bytes}-byte limit"))
-        calls.append(name)
-        try:
-            wire = self._host_call(name, args)
-            if not isinstance(wire, dict) or not isinstance(wire.get("ok"), bool):
-                raise TypeError("host_call must return {'ok': bool, ...}")
-            body = _reply(call_id, wire)
-        except Exception as exc:
-            body = _reply(call_id, {"ok": False, "error": f"{name} failed in the host: {exc}"})
-        if len(body) > limits.argument_bytes:
-            hit.append("argument_size")
-            return _reply(call_id, _limit_reply(
-                "argument_size", f"the result of {name} is {len(body)} bytes, over the "
-                f"{limits.argument_bytes}-byte limit"))
-        return body
-
-    def _done(self, payload: bytes, calls: list[str], hit: list[str]) -> ExecutionResult:
-        try:
-            done = json.loads(payload)
-            if not isinstance(done, dict):
-                raise ValueError
-        except ValueError:
-            done = {"error": "Sandbox: the interpreter sent a malformed result.", "limit": "crash"}
-        output = done.get("output") if isinstance(done.get("output"), str) else ""
-        cut = int(done.get("cut") or 0) if isinstance(done.get("cut"), int) else 0
-        data = output.encode("utf-8", "replace")
-        if len(data) > self.limits.output_bytes:  # never trust the child's own cap
-            output = data[: self.limits.output_bytes].decode("utf-8", "ignore")
-            cut += len(data) - len(output.encode("utf-8"))
+                words = child.last_words() or "no message"
+                raise SandboxError(
+                    f"The interpreter process exited while starting ({words}); "
+                    "run `codeact-explorer doctor`."
+                ) from None
+            cpu_before = child.cpu_ns()
+            done = self._converse(child, code, start, out, calls)
+        except _Lost as lost:
+            if child is not None:
+                child.kill()
+                if not self._closed:
+                    self._replace_child()  # started now, so it is ready by the next run
+            return ExecutionResult(
+                output=out.text,
+                error=f"Sandbox: {lost.why}; the interpreter was restarted.",
+                host_calls=calls.names,
+                limit=lost.limit,  # type: ignore[arg-type]
+                state_lost=True,
+                cpu_ms=lost.cpu_ms,
+                truncated_bytes=out.truncated,
+            )
+        child.signal(b"e")
+        cpu_after = child.cpu_ns()
+        cpu_ms = (cpu_after - cpu_before) / 1e6 if cpu_before and cpu_after else 0.0
         limit = done.get("limit") if done.get("limit") in _LIMITS else None
-        limit = limit or (hit[0] if hit else None) or ("output" if cut else None)
+        limit = limit or calls.hit or ("output" if out.truncated else None)
         error = done.get("error") if isinstance(done.get("error"), str) else None
-        cpu = done.get("cpu_ms")
         return ExecutionResult(
-            output=output,
+            output=out.text,
             error=error,
-            host_calls=calls,
+            host_calls=calls.names,
             limit=limit,
-            state_lost=bool(done.get("state_lost")),
-            cpu_ms=round(float(cpu), 3) if isinstance(cpu, (int, float)) else 0.0,
-            truncated_bytes=cut,
+            state_lost=False,
+            cpu_ms=round(cpu_ms, 3),
+            truncated_bytes=out.truncated,
         )
 
+    def _converse(self, child: ChildProcess, code: str, start: float, out: Output,
+                  calls: HostCalls) -> dict:
+        """Send the code, answer host calls, collect output; the guest's ``d`` line at the end."""
+        deadline = start + self.limits.wall_seconds + GRACE_SECONDS
+        token = b"!" + self._token.encode()
+        request = json.dumps({"code": code, "nonce": calls.nonce}).encode()
+        try:
+            child.signal(b"s")
+            write_all(child.gin, b"x" + request + b"\n", deadline)
+            while True:
+                line, overlong = child.reader.readline(deadline)
+                tag = line[:1]
+                if overlong:
+                    if tag == b"c":
+                        raise _Lost("argument_size", "a host call's arguments were far over the "
+                                    "size limit")
+                    out.add_raw(line + b"...")
+                    out.cut += self._max_line
+                elif tag == b"c":
+                    write_all(child.gin, b"a" + calls.answer(line[1:]) + b"\n", deadline)
+                elif tag == b"o":
+                    out.add_printed(line[1:])
+                elif tag == b"k":
+                    out.note_guest_cut(line[1:])
+                elif tag == b"d" and (done := _done(line, calls.nonce)) is not None:
+                    out.note_guest_cut(str(done.get("cut", 0)).encode(), final=True)
+                    return done
+                elif line.startswith(token):
+                    event = _event(line, self._token)
+                    lost = self._trapped(event)
+                    cpu = event.get("cpu_ms")
+                    lost.cpu_ms = float(cpu) if isinstance(cpu, (int, float)) else 0.0
+                    raise lost
+                elif line:  # (empty lines: the child's event line starts with a newline)
+                    out.add_raw(line)
+                if out.raw_bytes > RAW_FLOOD_BYTES:
+                    raise _Lost("output", "the program flooded its output around print()")
+        except BridgeTimeout:
+            raise _Lost("cpu", f"the program ran longer than {self.limits.wall_seconds:g} s "
+                        "(blocked in time.sleep, input or another wait)") from None
+        except BridgeClosed:
+            if self._interrupted:
+                raise _Lost(None, "execution interrupted") from None
+            words = child.last_words()
+            raise _Lost("crash", "the interpreter process died"
+                        + (f" ({words})" if words else "")) from None
 
-def _reply(call_id: Any, wire: dict) -> bytes:
-    body = {"id": call_id, "ok": wire.get("ok")}
-    if wire.get("ok"):
-        body["value"] = wire.get("value")
-    else:
-        body["error"] = str(wire.get("error") or "the call failed")
-        if wire.get("limit"):
-            body["limit"] = wire["limit"]
-    return json.dumps(body, separators=(",", ":")).encode()
+    def _trapped(self, event: dict) -> _Lost:
+        kind, detail = event.get("event"), event.get("detail") or "no detail"
+        limits = self.limits
+        if kind == "cpu":
+            return _Lost("cpu", f"the program used more than {limits.cpu_seconds:g} s of CPU "
+                         "time")
+        if kind == "wall":
+            return _Lost("cpu", f"the program ran longer than {limits.wall_seconds:g} s")
+        if kind == "memory":
+            return _Lost("memory", f"the program ran out of memory ({detail})")
+        if kind == "fatal":
+            raise SandboxError(f"The sandbox {detail}; check python.wasm.")
+        return _Lost("crash", f"the interpreter crashed ({detail})")
 
 
-def _limit_reply(limit: str, message: str) -> dict:
-    return {"ok": False, "limit": limit, "error": message}
-
-
-def _json_field(payload: bytes, key: str) -> Any:
+def _event(line: bytes, token: str) -> dict:
     try:
-        return json.loads(payload).get(key)
-    except (ValueError, AttributeError):
+        event = json.loads(line[1 + len(token) :])
+    except ValueError:
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _done(line: bytes, nonce: str) -> dict | None:
+    """The guest's end-of-execution message, if it is well formed and for this execution."""
+    try:
+        done = json.loads(line[1:])
+    except ValueError:
         return None
-
-
-
+    if not isinstance(done, dict) or done.get("nonce") != nonce:
+        return None
+    return done

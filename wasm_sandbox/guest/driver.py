@@ -1,9 +1,9 @@
 """The guest side of the bridge: runs inside CPython-on-WASI, one copy per interpreter.
 
-The child process starts python.wasm with ``-c <this file>``. Guest stdin is a pipe the child
-writes to; guest stdout goes to a callback in the child. Messages are single lines whose first
-byte says what they are (``i`` init, ``x`` execute, ``a`` host-call answer from the child; ``r``
-ready, ``o`` output, ``c`` host call, ``d`` done from the guest), followed by JSON.
+The child process starts python.wasm with ``-c <this file> <init JSON>``. Guest stdin and
+stdout are pipes whose other ends the app holds. Messages are single lines whose first byte says
+what they are (``x`` execute, ``a`` host-call answer from the app; ``r`` ready, ``o`` output,
+``k`` output bytes cut so far, ``c`` host call, ``d`` done from the guest), followed by JSON.
 
 Only builtin modules are imported here (``_json``, ``_ast``): importing ``json`` or
 ``traceback`` costs tens of milliseconds of interpreter start-up inside WebAssembly.
@@ -134,7 +134,8 @@ class _Output(io.TextIOBase):
 
 
 _out = _Output()
-_state = {"calls": 0, "max_calls": 1000, "max_bytes": 1 << 20, "limit": None, "seq": 0}
+_state = {"calls": 0, "max_calls": 1000, "max_bytes": 1 << 20, "limit": None, "seq": 0,
+          "nonce": None}
 
 
 def _host_call(name, args):
@@ -161,7 +162,7 @@ def _host_call(name, args):
         if text[:1] != "a":
             continue
         reply = _loads(text[1:])
-        if reply.get("id") == seq:
+        if reply.get("id") == seq and reply.get("nonce") == st["nonce"]:
             break
     if reply.get("ok"):
         return reply.get("value")
@@ -309,7 +310,7 @@ def _execute(code, env):
 
 
 def _main():
-    init = _loads(_readline()[1:])
+    init = _loads(sys.argv[1])
     limits = init.get("limits", {})
     _out.limit = int(limits.get("output_bytes", 16384))
     _state["max_calls"] = int(limits.get("host_calls", 1000))
@@ -330,6 +331,7 @@ def _main():
             continue
         req = _loads(text[1:])
         code = req.get("code", "")
+        _state["nonce"] = req.get("nonce")
         _out.reset()
         _state["calls"] = 0
         _state["limit"] = None

@@ -1,0 +1,130 @@
+"""The app's side of one execution: answering host calls and collecting output, under limits.
+
+Everything here reads what the guest wrote, so everything is validated and capped: a host-call
+line must be a JSON object with a string ``name`` and an object ``args``; the number of calls and
+the size of arguments and results are counted here, whatever the guest claims.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from wasm_sandbox.limits import Limits
+
+HostCall = Callable[[str, dict], dict]
+
+
+class HostCalls:
+    """Answers the host calls of one execution and remembers which limit, if any, was hit."""
+
+    def __init__(self, host_call: HostCall, limits: Limits, nonce: str) -> None:
+        self.host_call = host_call
+        self.limits = limits
+        self.nonce = nonce
+        self.names: list[str] = []
+        self.hit: str | None = None
+
+    def answer(self, payload: bytes) -> bytes:
+        """The JSON answer line body for one ``c`` line from the guest."""
+        limits = self.limits
+        try:
+            message = json.loads(payload)
+            call_id = message.get("id")
+            name, args = message["name"], message["args"]
+            if not isinstance(name, str) or not isinstance(args, dict):
+                raise TypeError
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return self._reply(None, {"ok": False, "error": "malformed host call on the bridge"})
+        if self.hit:
+            return self._limit(call_id, self.hit, f"the {self.hit} limit was already hit")
+        if len(self.names) >= limits.host_calls:
+            return self._limit(call_id, "host_calls",
+                               f"host-call limit hit: at most {limits.host_calls} per execution")
+        if len(payload) > limits.argument_bytes:
+            return self._limit(call_id, "argument_size",
+                               f"the arguments of {name} are {len(payload)} bytes, over the "
+                               f"{limits.argument_bytes}-byte limit")
+        self.names.append(name)
+        try:
+            wire = self.host_call(name, args)
+            if not isinstance(wire, dict) or not isinstance(wire.get("ok"), bool):
+                raise TypeError("host_call must return {'ok': bool, ...}")
+            body = self._reply(call_id, wire)
+        except Exception as exc:
+            body = self._reply(call_id, {"ok": False, "error": f"{name} failed in the host: {exc}"})
+        if len(body) > limits.argument_bytes:
+            return self._limit(call_id, "argument_size",
+                               f"the result of {name} is {len(body)} bytes, over the "
+                               f"{limits.argument_bytes}-byte limit")
+        return body
+
+    def _limit(self, call_id: Any, limit: str, message: str) -> bytes:
+        self.hit = self.hit or limit
+        return self._reply(call_id, {"ok": False, "limit": limit, "error": message})
+
+    def _reply(self, call_id: Any, wire: dict) -> bytes:
+        body: dict[str, Any] = {"id": call_id, "nonce": self.nonce, "ok": wire["ok"]}
+        if wire["ok"]:
+            body["value"] = wire.get("value")
+        else:
+            body["error"] = str(wire.get("error") or "the call failed")
+            if wire.get("limit"):
+                body["limit"] = wire["limit"]
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
+class Output:
+    """What the program printed, capped at the output limit, with a count of what was cut."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+        self.cut = 0
+        self.guest_cut = 0
+        self.raw_bytes = 0  # bytes that bypassed print(): a flood of them ends the execution
+
+    def add(self, text: str) -> None:
+        data = text.encode("utf-8", "replace")
+        room = self.limit - self.size
+        if len(data) > room:
+            keep = data[: max(room, 0)].decode("utf-8", "ignore")
+            self.cut += len(data) - len(keep.encode("utf-8"))
+            text, data = keep, keep.encode("utf-8")
+        if text:
+            self.parts.append(text)
+            self.size += len(data)
+
+    def add_printed(self, payload: bytes) -> None:
+        """An ``o`` line: a JSON string the guest's print() produced."""
+        try:
+            text = json.loads(payload)
+        except ValueError:
+            text = None
+        if isinstance(text, str):
+            self.add(text)
+        else:
+            self.add_raw(b"o" + payload)
+
+    def add_raw(self, line: bytes) -> None:
+        """A line that is not a bridge message: the program wrote it to fd 1 itself."""
+        self.raw_bytes += len(line) + 1
+        self.add(line.decode("utf-8", "replace") + "\n")
+
+    def note_guest_cut(self, payload: bytes, final: bool = False) -> None:
+        try:
+            value = int(payload)
+        except ValueError:
+            return
+        if value >= 0:
+            self.guest_cut = value if final else max(self.guest_cut, value)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def truncated(self) -> int:
+        return self.cut + self.guest_cut

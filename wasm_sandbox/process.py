@@ -1,0 +1,194 @@
+"""Starting and killing interpreter processes.
+
+A ``Zygote`` (one per compiled module, shared by every ``Sandbox`` of the app) has wasmtime
+imported and the module loaded; it forks a serving child on request, so a fresh interpreter
+costs a fork plus CPython's start-up. Where that is impossible the child is started directly.
+Either way a ``ChildProcess`` owns the app's ends of three pipes and can be killed at any time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import threading
+import weakref
+from collections import deque
+
+from wasm_sandbox.bridge import LineReader
+from wasm_sandbox.runtime import RuntimeInfo, child_command
+
+F_SETPIPE_SZ = 1031
+
+
+class _StderrTail:
+    """Keeps the last lines a process wrote on stderr (for crash messages)."""
+
+    def __init__(self, stream) -> None:
+        self.lines: deque[bytes] = deque(maxlen=16)
+        threading.Thread(target=self._drain, args=(stream,), daemon=True).start()
+
+    def _drain(self, stream) -> None:
+        for line in iter(stream.readline, b""):
+            self.lines.append(line[:400])
+
+    def last(self) -> str:
+        for line in reversed(self.lines):
+            text = line.decode("utf-8", "replace").strip()
+            if text and not text.startswith(("stack backtrace", "note:", "0:", "1:")):
+                return text
+        return ""
+
+
+class Zygote:
+    """A fork server for one compiled module."""
+
+    def __init__(self, runtime: RuntimeInfo) -> None:
+        app_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen(
+            child_command("zygote", str(runtime.module_path), str(runtime.module_size),
+                          str(runtime.module_inode)),
+            stdin=child_end, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env={}, close_fds=True, start_new_session=True,
+        )
+        child_end.close()
+        self.sock = app_end
+        self.lock = threading.Lock()
+        self.stderr = _StderrTail(self.proc.stderr)
+        weakref.finalize(self, _stop_zygote, self.proc, self.sock)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def fork(self, fds: list[int]) -> int:
+        with self.lock:
+            socket.send_fds(self.sock, [b"s"], fds)
+            reply = self.sock.recv(64)
+        if not reply.strip().isdigit():
+            raise OSError("the zygote did not answer")
+        return int(reply)
+
+
+def _stop_zygote(proc: subprocess.Popen, sock: socket.socket) -> None:
+    sock.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=1)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+_zygotes: dict[tuple, Zygote] = {}
+_zygote_lock = threading.Lock()
+
+
+def _zygote_for(runtime: RuntimeInfo) -> Zygote | None:
+    if not hasattr(socket, "send_fds") or not hasattr(os, "fork"):
+        return None
+    key = (str(runtime.module_path), runtime.module_size, runtime.module_inode)
+    with _zygote_lock:
+        zygote = _zygotes.get(key)
+        if zygote is None or not zygote.alive():
+            zygote = _zygotes[key] = Zygote(runtime)
+        return zygote
+
+
+def _pipe(size: int | None = None) -> tuple[int, int]:
+    read_end, write_end = os.pipe()
+    if size:
+        with contextlib.suppress(OSError):  # a bigger pipe is an optimisation only
+            fcntl.fcntl(write_end, F_SETPIPE_SZ, size)
+    return read_end, write_end
+
+
+class ChildProcess:
+    """A serving child: ``ctl`` and ``gin`` to write, ``reader`` over ``gout``."""
+
+    def __init__(self, runtime: RuntimeInfo, init_line: bytes, max_line: int) -> None:
+        ctl_r, self.ctl = _pipe(max(len(init_line) + 4096, 65536))
+        gin_r, self.gin = _pipe(1 << 20)
+        gout_r, gout_w = _pipe(1 << 20)
+        os.write(self.ctl, init_line)  # fits: the pipe was sized for it
+        theirs = [ctl_r, gin_r, gout_w]
+        self.popen: subprocess.Popen | None = None
+        self.stderr: _StderrTail | None = None
+        self.pidfd: int | None = None
+        try:
+            self.pid = self._start(runtime, theirs)
+        except BaseException:
+            for fd in (*theirs, self.ctl, self.gin, gout_r):
+                os.close(fd)
+            raise
+        for fd in theirs:
+            os.close(fd)  # only the child holds these now, so its death is our end of file
+        with contextlib.suppress(OSError, AttributeError):
+            self.pidfd = os.pidfd_open(self.pid)
+        os.set_blocking(self.gin, False)
+        self.reader = LineReader(gout_r, max_line)
+        self.ready = False
+        self._finalizer = weakref.finalize(
+            self, _kill_child, self.pid, self.pidfd, self.popen, [self.ctl, self.gin, gout_r]
+        )
+
+    def _start(self, runtime: RuntimeInfo, fds: list[int]) -> int:
+        zygote = None
+        with contextlib.suppress(OSError):
+            zygote = _zygote_for(runtime)
+        if zygote is not None:
+            try:
+                pid = zygote.fork(fds)
+                self.stderr = zygote.stderr
+                return pid
+            except OSError:
+                pass  # a broken zygote: start this child directly instead
+        self.popen = subprocess.Popen(
+            child_command("serve", str(runtime.module_path), str(runtime.module_size),
+                          str(runtime.module_inode), *map(str, fds)),
+            pass_fds=fds, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, env={}, close_fds=True, start_new_session=True,
+        )
+        self.stderr = _StderrTail(self.popen.stderr)
+        return self.popen.pid
+
+    def signal(self, byte: bytes) -> None:
+        """One control byte to the child's watchdog (``s``, ``e``, ``q``)."""
+        with contextlib.suppress(OSError):
+            os.write(self.ctl, byte)
+
+    def cpu_ns(self) -> int | None:
+        """CPU time of the child's main thread (the one running WebAssembly), in ns."""
+        try:
+            with open(f"/proc/{self.pid}/schedstat", "rb") as fh:
+                return int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def last_words(self) -> str:
+        return self.stderr.last() if self.stderr is not None else ""
+
+    def kill(self) -> None:
+        self._finalizer()
+
+    def close(self) -> None:
+        self.signal(b"q")
+        self._finalizer()
+
+
+def _kill_child(pid: int, pidfd: int | None, popen: subprocess.Popen | None,
+                fds: list[int]) -> None:
+    if popen is not None:
+        if popen.poll() is None:
+            popen.kill()
+        popen.wait()
+    elif pidfd is not None:
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    else:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    for fd in [*fds, *([pidfd] if pidfd is not None else [])]:
+        with contextlib.suppress(OSError):
+            os.close(fd)
