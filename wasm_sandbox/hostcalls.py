@@ -1,8 +1,11 @@
 """The app's side of one execution: answering host calls and collecting output, under limits.
 
 Everything here reads what the guest wrote, so everything is validated and capped: a host-call
-line must be a JSON object with a string ``name`` and an object ``args``; the number of calls and
-the size of arguments and results are counted here, whatever the guest claims.
+line must be ``c<seq>\\t<name>\\t<args as a JSON object>``; the number of calls and the size of
+arguments and results are counted here, whatever the guest claims. Answers are
+``a<seq>\\t<nonce>\\t<kind>\\t<JSON>``, kind ``1`` (the value), ``0`` (the error message) or
+``L`` (a limit: ``{"limit", "error"}``); the nonce tells the guest's driver that an answer
+belongs to this execution.
 """
 
 from __future__ import annotations
@@ -27,16 +30,17 @@ class HostCalls:
         self.hit: str | None = None
 
     def answer(self, payload: bytes) -> bytes:
-        """The JSON answer line body for one ``c`` line from the guest."""
+        """The answer (after its ``a``) to one host-call line ``c<seq>\\t<name>\\t<args>``."""
         limits = self.limits
         try:
-            message = json.loads(payload)
-            call_id = message.get("id")
-            name, args = message["name"], message["args"]
-            if not isinstance(name, str) or not isinstance(args, dict):
+            seq, raw_name, raw_args = payload.split(b"\t", 2)
+            call_id = int(seq)
+            name = raw_name.decode("ascii")
+            args = json.loads(raw_args)
+            if not name.isidentifier() or not isinstance(args, dict):
                 raise TypeError
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-            return self._reply(None, {"ok": False, "error": "malformed host call on the bridge"})
+        except (ValueError, TypeError, RecursionError, UnicodeDecodeError):
+            return self._reply(0, "0", "malformed host call on the bridge")
         if self.hit:
             return self._limit(call_id, self.hit, f"the {self.hit} limit was already hit")
         if len(self.names) >= limits.host_calls:
@@ -51,28 +55,25 @@ class HostCalls:
             wire = self.host_call(name, args)
             if not isinstance(wire, dict) or not isinstance(wire.get("ok"), bool):
                 raise TypeError("host_call must return {'ok': bool, ...}")
-            body = self._reply(call_id, wire)
+            if wire["ok"]:
+                body = self._reply(call_id, "1", wire.get("value"))
+            else:
+                body = self._reply(call_id, "0", str(wire.get("error") or f"{name} failed"))
         except Exception as exc:
-            body = self._reply(call_id, {"ok": False, "error": f"{name} failed in the host: {exc}"})
+            body = self._reply(call_id, "0", f"{name} failed in the host: {exc}")
         if len(body) > limits.argument_bytes:
             return self._limit(call_id, "argument_size",
                                f"the result of {name} is {len(body)} bytes, over the "
                                f"{limits.argument_bytes}-byte limit")
         return body
 
-    def _limit(self, call_id: Any, limit: str, message: str) -> bytes:
+    def _limit(self, call_id: int, limit: str, message: str) -> bytes:
         self.hit = self.hit or limit
-        return self._reply(call_id, {"ok": False, "limit": limit, "error": message})
+        return self._reply(call_id, "L", {"limit": limit, "error": message})
 
-    def _reply(self, call_id: Any, wire: dict) -> bytes:
-        body: dict[str, Any] = {"id": call_id, "nonce": self.nonce, "ok": wire["ok"]}
-        if wire["ok"]:
-            body["value"] = wire.get("value")
-        else:
-            body["error"] = str(wire.get("error") or "the call failed")
-            if wire.get("limit"):
-                body["limit"] = wire["limit"]
-        return json.dumps(body, separators=(",", ":")).encode()
+    def _reply(self, call_id: int, kind: str, payload: Any) -> bytes:
+        body = json.dumps(payload, separators=(",", ":"))  # TypeError when not JSON: caught
+        return f"{call_id}\t{self.nonce}\t{kind}\t{body}".encode()
 
 
 class Output:

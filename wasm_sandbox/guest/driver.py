@@ -38,7 +38,7 @@ def _not_json(obj):
 
 
 _encode_parts = _json.make_encoder(
-    {}, _not_json, _json.encode_basestring_ascii, None, ":", ",", False, False, True
+    None, _not_json, _json.encode_basestring_ascii, None, ":", ",", False, False, True
 )
 
 
@@ -148,28 +148,30 @@ def _host_call(name, args):
     st["calls"] += 1
     st["seq"] += 1
     seq = st["seq"]
-    line = ("c" + _dumps({"id": seq, "name": name, "args": args}) + "\n").encode()
+    # "c<seq>\t<name>\t<args JSON>": JSON never holds a raw tab, and no envelope to encode.
+    line = f"c{seq}\t{name}\t{_dumps(args)}\n".encode()
     if len(line) > st["max_bytes"]:
         st["limit"] = "argument_size"
         raise SandboxLimit(
             f"the arguments of {name} are {len(line)} bytes, over the "
             f"{st['max_bytes']}-byte limit per call"
         )
-    _out.flush()
+    if _out.parts:
+        _out.flush()
     _write(line)
+    # The answer: "a<seq>\t<nonce>\t<1|0|L>\t<JSON>"; anything else is stale or forged.
+    head = f"a{seq}"
     while True:
-        text = _readline()
-        if text[:1] != "a":
-            continue
-        reply = _loads(text[1:])
-        if reply.get("id") == seq and reply.get("nonce") == st["nonce"]:
+        parts = _readline().split("\t", 3)
+        if len(parts) == 4 and parts[0] == head and parts[1] == st["nonce"]:
             break
-    if reply.get("ok"):
-        return reply.get("value")
-    if reply.get("limit"):
-        st["limit"] = reply["limit"]
-        raise SandboxLimit(reply.get("error") or "a sandbox limit was hit")
-    raise ToolError(reply.get("error") or f"{name} failed")
+    kind, payload = parts[2], _loads(parts[3])
+    if kind == "1":
+        return payload
+    if kind == "L":
+        st["limit"] = payload.get("limit") or "host_calls"
+        raise SandboxLimit(payload.get("error") or "a sandbox limit was hit")
+    raise ToolError(payload if isinstance(payload, str) else f"{name} failed")
 
 
 class _Action:
