@@ -228,7 +228,7 @@ async def synthetic(tokens: int, rate: float) -> None:
 
     print(f"synthetic stream: {tokens:,} tokens per pane at {rate:,.0f} tokens/s per pane "
           f"(both panes at once), headless 200x60")
-    print(f"  wall time                 {wall:6.2f} s  ({len(costs)} batches handled)")
+    print(f"  wall time                 {wall:6.2f} s  ({len(all_costs)} batches handled)")
     print(f"  event-loop lag p50        {pct(lags, 0.5):6.1f} ms")
     print(f"  event-loop lag p99        {pct(lags, 0.99):6.1f} ms   (goal <= 50 ms)")
     print(f"  event-loop lag max        {max(lags or [0]):6.1f} ms")

@@ -39,6 +39,10 @@ async def test_a_race_runs_both_agents_to_their_verdicts(make_app):
         tool_pane = screen.panes["tool_calling"]
         assert len(tool_pane.rounds) == 4 and tool_pane.status == "answered"
         assert tool_pane.query(ToolCallView) and tool_pane.query(ToolResultView)
+        result = tool_pane.query(ToolResultView).first()
+        assert "\n" not in str(result.render())  # one line until opened
+        await pilot.click(result)
+        assert result.expanded and '"team_id": 3' in str(result.render())  # pretty JSON
         assert screen.tally.savings is not None and screen.tally.savings > 0.5
         assert app.screen.check_action("run", ()) is True
         assert app.screen.check_action("next_round", ()) is None  # greyed in the footer

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.highlight import highlight
 from textual.widget import Widget
-from textual.widgets import Collapsible, Static
+from textual.widgets import Static
 
 from engine.events import CodeBlock, ExecutionResult, RunError, ToolCall, ToolResult
 from tui.widgets.stream_text import ReplyWriter, render_code
@@ -101,24 +102,49 @@ class ToolCallView(Static):
         )
 
 
-class ToolResultView(Collapsible):
-    """A tool result, one line until expanded (results are what makes tool calling grow)."""
+class ToolResultView(Static, can_focus=True):
+    """A tool result, one line until expanded (results are what makes tool calling grow).
+
+    One widget, not a ``Collapsible`` (four): a tool-calling pane holds one per round, and the
+    highlighted body is only built when someone opens it.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,space", "toggle", "Open/close", show=False)
+    ]
 
     def __init__(self, event: ToolResult) -> None:
+        super().__init__(classes="tool-result" if event.ok else "tool-result -error")
         mark = ("← ok", "$success") if event.ok else ("← error", "$error bold")
         tokens = f" · {fmt_tokens(event.tokens)} tok" if event.tokens else ""
-        title = Content.assemble(
+        self.title = Content.assemble(
             mark, (f" {event.name}{tokens} ", "dim"), shorten(event.content, PREVIEW_CHARS)
         )
-        text = pretty_json(event.content)
-        hidden = len(text) - EXPANDED_CHARS
-        body = highlight(text[:EXPANDED_CHARS], language="json")
-        if hidden > 0:
-            body = Content.assemble(body, (f"\n… {hidden:,} more characters", "dim italic"))
-        super().__init__(Static(body, classes="result-body"), title=title, collapsed=True)  # type: ignore[arg-type]
-        self.add_class("tool-result")
-        if not event.ok:
-            self.add_class("-error")
+        self.content_text = event.content
+        self.expanded = False
+        self._body: Content | None = None
+        self._draw()
+
+    def _draw(self) -> None:
+        if not self.expanded:
+            self.update(Content.assemble(("▶ ", "dim"), self.title))
+            return
+        if self._body is None:
+            text = pretty_json(self.content_text)
+            hidden = len(text) - EXPANDED_CHARS
+            self._body = highlight(text[:EXPANDED_CHARS], language="json")
+            if hidden > 0:
+                self._body = Content.assemble(
+                    self._body, (f"\n… {hidden:,} more characters", "dim italic"))
+        self.update(Content.assemble(("▼ ", "dim"), self.title, "\n", self._body))
+
+    def action_toggle(self) -> None:
+        self.expanded = not self.expanded
+        self.set_class(self.expanded, "-expanded")
+        self._draw()
+
+    def on_click(self) -> None:
+        self.action_toggle()
 
 
 class CodeView(Static):
