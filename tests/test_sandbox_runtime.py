@@ -125,3 +125,47 @@ def test_runtime_note_names_an_unverified_build():
 def test_default_cache_dir_follows_the_home_switch(monkeypatch, tmp_path):
     monkeypatch.setenv("CODEACT_EXPLORER_HOME", str(tmp_path))
     assert runtime.default_cache_dir() == tmp_path / "cache" / "wasm"
+
+
+FILL_CACHE = """
+import sys, time
+from pathlib import Path
+from wasm_sandbox import runtime
+
+good = Path(sys.argv[1])
+def slow_copy(*args):
+    out = args[-1]
+    script = (
+        "import sys, time\\n"
+        "data = open(sys.argv[1], 'rb').read()\\n"
+        "with open(sys.argv[2], 'wb') as fh:\\n"
+        "    for i in range(0, len(data), 1 << 22):\\n"
+        "        fh.write(data[i:i + (1 << 22)]); fh.flush(); time.sleep(0.02)\\n"
+    )
+    return [sys.executable, "-c", script, str(good), out]
+runtime.child_command = slow_copy
+info = runtime.prepare(Path(sys.argv[2]))
+print(info.module_path.stat().st_size)
+"""
+
+
+def test_two_processes_filling_the_cache_at_once_leave_it_valid(tmp_path):
+    import subprocess
+    import sys
+
+    good, _ = cache_files(shared_cache())
+    folder = tmp_path / "race"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", FILL_CACHE, str(good), str(folder)],
+                         stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    sizes = [int(p.communicate(timeout=60)[0]) for p in procs]
+    assert sizes == [good.stat().st_size] * 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [good.name, good.with_suffix(".json").name]
+    )
+    assert runtime._sidecar_ok(
+        folder / good.name, folder / good.with_suffix(".json").name,
+        {"wasm_sha256": runtime.PINNED_SHA256},
+    )

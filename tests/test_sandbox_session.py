@@ -177,3 +177,41 @@ def test_limits_reject_nonsense():
         Limits(cpu_seconds=0)
     assert SMALL.to_dict()["host_calls"] == 50
     assert isinstance(Sandbox, type)
+
+
+def test_a_dead_zygote_is_replaced_and_direct_start_still_works(monkeypatch):
+    from wasm_sandbox import process
+
+    sandbox, _ = new_sandbox(shared_cache())
+    with sandbox:
+        assert sandbox.run("print(1)").output == "1\n"
+    for zygote in list(process._zygotes.values()):
+        zygote.proc.kill()
+        zygote.proc.wait()
+    sandbox, _ = new_sandbox(shared_cache())
+    with sandbox:
+        assert sandbox.run("print(2)").output == "2\n"
+    monkeypatch.setattr(process, "_zygote_for", lambda runtime: None)
+    sandbox, _ = new_sandbox(shared_cache())
+    with sandbox:
+        assert sandbox._child.popen is not None  # started directly, not forked
+        assert sandbox.run("print(3)").output == "3\n"
+        assert sandbox.run("while True:\n    pass").limit == "cpu"
+        assert sandbox.run("print(4)").output == "4\n"
+
+
+def test_sandboxes_run_in_parallel_threads():
+    boxes = [new_sandbox(shared_cache())[0] for _ in range(3)]
+    results: list[ExecutionResult] = []
+
+    def work(box: Sandbox, n: int) -> None:
+        results.append(box.run(f"print(sum(api.notes.create(str(i))['id'] for i in range({n})))"))
+
+    threads = [threading.Thread(target=work, args=(box, 20)) for box in boxes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for box in boxes:
+        box.close()
+    assert sorted(r.output for r in results) == ["210\n"] * 3
