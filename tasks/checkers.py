@@ -153,7 +153,12 @@ def create_project(task: Task, answer: str, initial: State, final: State) -> lis
 
 @checker
 def aggregate_projects(task: Task, answer: str, initial: State, final: State) -> list[str]:
-    active = [p for p in rows(initial, "projects") if p["status"] == "active"]
+    # Scoped to one client's projects, so a one-call-per-round agent can finish in 10 rounds.
+    client = task.params.get("client")
+    client_ids = {c["id"] for c in rows(initial, "clients")
+                  if client is None or c["name"] == client}
+    active = [p for p in rows(initial, "projects")
+              if p["status"] == "active" and p["client_id"] in client_ids]
     reasons = []
     for p in active:
         hours = sum(e["hours"] for e in rows(initial, "time_entries")

@@ -24,7 +24,7 @@ def test_the_suite_has_the_article_five_and_the_other_shapes() -> None:
     tags = {tag for t in TASKS for tag in t.tags}
     for shape in ("decide", "pagination", "repair", "no-data", "dates", "bulk-update", "join"):
         assert shape in tags
-    assert all(t.max_rounds == 10 and t.reference and t.checker in CHECKERS for t in TASKS)
+    assert all(t.max_rounds >= 10 and t.reference and t.checker in CHECKERS for t in TASKS)
     assert len(get_task("fix-vat-bug").reference) == 2
 
 
