@@ -47,6 +47,7 @@ class RunInfo:
     success: dict[str, bool | None]
     path: str = ""
     scripted: bool = False
+    problem: str | None = None  # why the record cannot be read, when it cannot
 
 
 def _one_sentence(exc: BaseException) -> str:
@@ -157,4 +158,5 @@ def _run_info(run: Any) -> RunInfo:
         success=dict(get("success", {}) or {}),
         path=str(get("path", "") or ""),
         scripted=bool(get("scripted", False)),
+        problem=get("problem", None) if not get("readable", True) else None,
     )

@@ -118,6 +118,9 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
             return Content.assemble(_verdict(run.success.get(mode)), " ",
                                     fmt_tokens(run.tokens[mode]))
 
+        if run.problem:
+            unreadable = Content.styled(f"unreadable: {run.problem}", "$error")
+            return [run.started[:19], unreadable, "", "", "", "", run.run_id[:12]]
         tool, code = run.tokens.get("tool_calling"), run.tokens.get("codeact")
         savings = f"{(1 - code / tool) * 100:.1f}%" if tool and code else "—"
         scripted = run.scripted and run.provider != "scripted"
