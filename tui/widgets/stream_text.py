@@ -41,6 +41,7 @@ class ReplyWriter:
         self._language: str | None = None
         self._static: Static | None = None  # the widget showing the tail, once there is one
         self._static_code = False
+        self._static_height = -1  # wrapped height of the tail's widget at its last update
         self.streamed = ""  # the reply's first characters, to spot its program later
         self.text_length = 0
 
@@ -102,9 +103,15 @@ class ReplyWriter:
         if self._static is None or self._static_code != code:
             self._static = Static(content, classes="code" if code else "prose")
             self._static_code = code
+            self._static_height = -1
             self._mount(self._static)
-        else:
-            self._static.update(content)
+            return
+        # A new layout (of the whole screen) is only needed when the tail gains a line; most
+        # chunks just extend the last line, and then a repaint of this widget is enough.
+        width = self._static.content_region.width
+        height = content.get_height(self._static.styles, width) if width else -1
+        self._static.update(content, layout=height < 0 or height != self._static_height)
+        self._static_height = height
 
     def _freeze(self, text: str, language: str | None) -> None:
         if language is None:
