@@ -11,7 +11,7 @@ deltas, code fences, tool calls and results) into the headless app at 200x60, an
 - RSS of the app process, sampled during the stream, and during a real scripted race (the
   engine, tokenizer and sandbox child included when they are available).
 
-Run: python tests/perf/tui_perf.py [--tokens 10000] [--rate 2000] [--no-real]
+Run: python tests/perf/tui_perf.py [--tokens 10000] [--rate 2000] [--size 200x60] [--no-real]
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def _timed_race_ended(self: RaceGarbagePolicy) -> None:
 RaceGarbagePolicy.race_ended = _timed_race_ended  # type: ignore[method-assign]
 
 
-async def synthetic(tokens: int, rate: float) -> None:
+async def synthetic(tokens: int, rate: float, size: tuple[int, int] = (200, 60)) -> None:
     app = ExplorerApp(RunChoice(pace=0), backend=FastBackend(tokens, rate))
     costs: list[tuple[float, int, float]] = []  # (start, deltas, seconds) of text-only batches
     all_costs: list[float] = []
@@ -204,7 +204,7 @@ async def synthetic(tokens: int, rate: float) -> None:
             costs.append((t0, max(chars, 1), spent))
 
     RaceScreen.on_race_events = timed  # type: ignore[method-assign]
-    async with app.run_test(size=(200, 60)) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = app.race_screen
         samples: list[tuple[float, float]] = []
         rss: list[float] = []
@@ -227,7 +227,7 @@ async def synthetic(tokens: int, rate: float) -> None:
         return sum(c[2] for c in chunk) / max(sum(c[1] for c in chunk), 1) * 1e6
 
     print(f"synthetic stream: {tokens:,} tokens per pane at {rate:,.0f} tokens/s per pane "
-          f"(both panes at once), headless 200x60")
+          f"(both panes at once), headless {size[0]}x{size[1]}")
     print(f"  wall time                 {wall:6.2f} s  ({len(all_costs)} batches handled)")
     print(f"  event-loop lag p50        {pct(lags, 0.5):6.1f} ms")
     print(f"  event-loop lag p99        {pct(lags, 0.99):6.1f} ms   (goal <= 50 ms)")
@@ -285,10 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=2_000)
+    parser.add_argument("--size", default="200x60", help="terminal size, WIDTHxHEIGHT")
     parser.add_argument("--no-real", action="store_true", help="skip the real scripted race")
     args = parser.parse_args(argv)
-    print(f"python {sys.version.split()[0]}, RSS at start {rss_mb():.1f} MB")
-    asyncio.run(synthetic(args.tokens, args.rate))
+    width, height = (int(n) for n in args.size.lower().split("x"))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.2f}, "
+          f"RSS at start {rss_mb():.1f} MB")
+    asyncio.run(synthetic(args.tokens, args.rate, (width, height)))
     if not args.no_real:
         asyncio.run(real_race())
     return 0
