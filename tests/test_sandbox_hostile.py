@@ -256,3 +256,20 @@ def test_default_limits_match_the_issue():
     limits = Limits()
     assert (limits.cpu_seconds, limits.memory_bytes, limits.output_bytes) == (10, 256 << 20, 16384)
     assert (limits.host_calls, limits.argument_bytes) == (1000, 1 << 20)
+
+
+def test_a_forged_done_line_does_not_leave_the_program_running_unchecked(box):
+    result = box.run(
+        "import __main__, os\n"
+        "nonce = __main__._state['nonce']\n"
+        "os.write(1, ('d{\"nonce\": \"%s\", \"error\": null, \"cut\": 0}\\n' % nonce).encode())\n"
+        "while True:\n    pass\n"
+    )
+    assert result.error is None  # the forgery is believed for this run...
+    import time
+
+    time.sleep(1.6)  # ...but the loop is stopped while the sandbox is idle
+    after = box.run("print('next')")
+    assert after.output == "next\n" and after.state_lost and after.error is None
+    assert "earlier state lost" in after.for_model()
+    still_works(box)

@@ -104,8 +104,11 @@ class Interpreters:
         cpu_limit = float(self.limits["cpu_seconds"])
         wall_limit = float(self.limits["wall_seconds"])
         pending = self.ctl_buf
+        idle_since = time.clock_gettime(self.cpu_clock)
         while True:
-            timeout = 0.005 if self.running else None
+            # Between executions the driver waits in a read and uses no CPU; a program that
+            # forged its own "done" line and kept running is caught by the idle check.
+            timeout = 0.005 if self.running else 0.25
             ready, _, _ = select.select([self.ctl], [], [], timeout)
             if ready:
                 chunk = os.read(self.ctl, 4096)
@@ -121,10 +124,15 @@ class Interpreters:
                         self.wall_start = time.monotonic()
                     elif byte == ord("e"):
                         self.running = False
+                        idle_since = time.clock_gettime(self.cpu_clock)
                 pending = b""
-                if not self.running or self.trap_reason:
+                if self.trap_reason:
                     continue
-                if time.clock_gettime(self.cpu_clock) - self.cpu_start > cpu_limit:
+                now_cpu = time.clock_gettime(self.cpu_clock)
+                if not self.running:
+                    if now_cpu - idle_since > 1.0:
+                        self._trap("cpu")
+                elif now_cpu - self.cpu_start > cpu_limit:
                     self._trap("cpu")
                 elif time.monotonic() - self.wall_start > wall_limit:
                     self._trap("wall")

@@ -162,6 +162,7 @@ class Sandbox:
 
     def _execute(self, code: str, start: float) -> ExecutionResult:
         child = self._child
+        restarted = False
         out = Output(self.limits.output_bytes)
         calls = HostCalls(self._host_call, self.limits, secrets.token_hex(8))
         try:
@@ -179,6 +180,10 @@ class Sandbox:
                     f"The interpreter process exited while starting ({words}); "
                     "run `codeact-explorer doctor`."
                 ) from None
+            if self._died_while_idle(child):
+                child = self._replace_child()
+                self._await_ready(child)
+                restarted = True
             cpu_before = child.cpu_ns()
             done = self._converse(child, code, start, out, calls)
         except _Lost as lost:
@@ -206,10 +211,27 @@ class Sandbox:
             error=error,
             host_calls=calls.names,
             limit=limit,
-            state_lost=False,
+            state_lost=restarted,
             cpu_ms=round(cpu_ms, 3),
             truncated_bytes=out.truncated,
         )
+
+    def _died_while_idle(self, child: ChildProcess) -> bool:
+        """True when the child reported, between runs, that its interpreter ended.
+
+        That happens only when a program forged its own end-of-run line and kept computing:
+        the child's idle check stopped it. The next run then gets a fresh interpreter.
+        """
+        token = b"!" + self._token.encode()
+        try:
+            while True:
+                line, _ = child.reader.readline(time.monotonic())
+                if line.startswith(token):
+                    return True
+        except BridgeTimeout:
+            return False
+        except BridgeClosed:
+            return True
 
     def _converse(self, child: ChildProcess, code: str, start: float, out: Output,
                   calls: HostCalls) -> dict:
