@@ -254,7 +254,7 @@ class RaceScreen(Screen[None]):
             return
         self.running = False
         self.race = None
-        self.set_timer(0.3, self.garbage.race_ended)  # once the last frames are drawn
+        self.set_timer(0.3, self._collect_garbage)  # once the last frames are drawn
         if message.error:
             self.notify(message.error, title="Run", severity="error", timeout=10)
             for mode in self.tally.modes:
@@ -263,6 +263,10 @@ class RaceScreen(Screen[None]):
                     await pane.show_message(message.error)
                     pane.set_status("error")
         self._changed()
+
+    def _collect_garbage(self) -> None:
+        if not self.running:  # a new race may have started meanwhile: keep deferring
+            self.garbage.race_ended()
 
     def action_stop(self) -> None:
         if self.race is not None:
