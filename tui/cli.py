@@ -41,15 +41,40 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(args.func, args)
 
 
-def open_app(args: argparse.Namespace) -> int:
-    """Open the Textual app with the flags' choices."""
-    from tui.app import ExplorerApp
-    from tui.choices import DEFAULT_PACE, RunChoice, default_provider
+def fail(message: str) -> int:
+    print(f"codeact-explorer: {message}", file=sys.stderr)
+    return 2
+
+
+def check_flags(args: argparse.Namespace) -> str | None:
+    """The first problem with the app's flags, as one sentence, or None."""
+    from tui.backend import Backend, BackendError
 
     if args.task_file is not None and not args.task_file.is_file():
-        print(f"codeact-explorer: no task file at {args.task_file}; check the path.",
-              file=sys.stderr)
-        return 2
+        return f"no task file at {args.task_file}; check the path."
+    if args.task is None and args.task_file is None:
+        return None
+    try:
+        tasks = Backend().list_tasks(args.task_file)
+    except BackendError as exc:
+        return str(exc)
+    if args.task is not None and args.task not in {t.id for t in tasks}:
+        return (f"there is no task {args.task!r}; `codeact-explorer tasks` lists them "
+                f"(for example {tasks[0].id!r})." if tasks else f"there is no task {args.task!r}.")
+    return None
+
+
+def open_app(args: argparse.Namespace) -> int:
+    """Open the Textual app with the flags' choices."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal the app cannot draw or read keys (it would spin, unseen).
+        return fail("the app needs a terminal; run it in one, or use a subcommand such as "
+                    "`codeact-explorer bench` when piping.")
+    problem = check_flags(args)
+    if problem:
+        return fail(problem)
+    from tui.app import ExplorerApp
+    from tui.choices import DEFAULT_PACE, RunChoice, default_provider
     choice = RunChoice(
         task_id=args.task,
         mode=args.mode,

@@ -209,3 +209,21 @@ async def test_old_rounds_fold_while_running_and_open_at_the_end(make_app):
         await app.workers.wait_for_complete()
         await until(pilot, lambda: not screen.running, "the end")
         assert not any(s.box.has_class("-folded") for s in pane.rounds.values())
+
+
+def test_the_bare_command_refuses_to_open_the_app_without_a_terminal(capsys):
+    from tui.cli import main
+
+    assert main(["--task", "user-team-info"]) == 2  # pytest's stdin is not a terminal
+    assert "needs a terminal" in capsys.readouterr().err
+
+
+def test_the_app_flags_are_checked_before_the_app_opens(tmp_path: Path):
+    from tui.cli import add_app_flags, build_parser, check_flags
+
+    parser = build_parser()
+    add_app_flags(parser)
+    missing = check_flags(parser.parse_args(["--task-file", str(tmp_path / "none.toml")]))
+    assert missing and "no task file" in missing
+    assert "no task 'nope'" in check_flags(parser.parse_args(["--task", "nope"]))
+    assert check_flags(parser.parse_args(["--task", "user-team-info"])) is None
