@@ -215,3 +215,13 @@ def test_sandboxes_run_in_parallel_threads():
     for box in boxes:
         box.close()
     assert sorted(r.output for r in results) == ["210\n"] * 3
+
+
+def test_closing_during_a_run_ends_it_as_interrupted():
+    sandbox, _ = new_sandbox(shared_cache())
+    sandbox.run("print(0)")
+    timer = threading.Timer(0.3, sandbox.close)
+    timer.start()
+    result = sandbox.run("while True:\n    pass")
+    timer.join()
+    assert result.state_lost and result.limit is None and "interrupted" in result.error

@@ -171,7 +171,7 @@ class Sandbox:
             try:
                 self._await_ready(child)
             except BridgeClosed:
-                if self._interrupted:
+                if self._interrupted or self._closed:
                     raise _Lost(None, "execution interrupted") from None
                 self._child = None
                 child.kill()
@@ -274,7 +274,7 @@ class Sandbox:
             raise _Lost("cpu", f"the program ran longer than {self.limits.wall_seconds:g} s "
                         "(blocked in time.sleep, input or another wait)") from None
         except BridgeClosed:
-            if self._interrupted:
+            if self._interrupted or self._closed:
                 raise _Lost(None, "execution interrupted") from None
             words = child.last_words()
             raise _Lost("crash", "the interpreter process died"
