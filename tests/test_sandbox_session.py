@@ -225,3 +225,12 @@ def test_closing_during_a_run_ends_it_as_interrupted():
     result = sandbox.run("while True:\n    pass")
     timer.join()
     assert result.state_lost and result.limit is None and "interrupted" in result.error
+
+
+def test_a_function_from_an_earlier_run_shows_its_own_lines(session):
+    sandbox, _ = session
+    sandbox.run("def helper(x):\n    return 10 / x\n")
+    result = sandbox.run("y = 1\nhelper(0)")
+    assert 'File "<code>", line 2, in <module>\n    helper(0)' in result.error
+    assert "in helper\n    return 10 / x" in result.error
+    assert "<code of run" in result.error

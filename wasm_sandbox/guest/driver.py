@@ -16,7 +16,17 @@ import os
 import sys
 import time
 
-_PATH = "<code>"
+# Each run's code is compiled under its own name, so a function defined in an earlier run
+# still shows its own source lines; tracebacks show the current run as "<code>".
+_sources = {}
+_run = [0]
+
+
+def _display_name(filename):
+    if filename in _sources:
+        number = int(filename[6:-1])
+        return "<code>" if number == _run[0] else f"<code of run {number}>"
+    return filename
 
 
 class _Ctx:
@@ -223,13 +233,14 @@ def _build_api(spec):
 # -- tracebacks that show the model its own lines, never this file --------------------------
 
 
-def _source_line(lines, filename, lineno):
-    if filename == _PATH and lines and 0 < lineno <= len(lines):
+def _source_line(filename, lineno):
+    lines = _sources.get(filename)
+    if lines and 0 < lineno <= len(lines):
         return lines[lineno - 1].strip()
     return ""
 
 
-def _format_one(exc, lines):
+def _format_one(exc):
     out = []
     frames = []
     tb = exc.__traceback__
@@ -250,14 +261,14 @@ def _format_one(exc, lines):
                 if repeats >= 3:
                     out.append(f"  [Previous line repeated {repeats - 2} more times]")
                 prev, repeats = frame, 0
-            out.append(f'  File "{frame[0]}", line {frame[1]}, in {frame[2]}')
-            src = _source_line(lines, frame[0], frame[1])
+            out.append(f'  File "{_display_name(frame[0])}", line {frame[1]}, in {frame[2]}')
+            src = _source_line(frame[0], frame[1])
             if src:
                 out.append(f"    {src}")
         if repeats >= 3:
             out.append(f"  [Previous line repeated {repeats - 2} more times]")
     if isinstance(exc, SyntaxError):
-        out.append(f'  File "{exc.filename}", line {exc.lineno}')
+        out.append(f'  File "{_display_name(exc.filename)}", line {exc.lineno}')
         if exc.text:
             text = exc.text.rstrip("\n")
             stripped = text.lstrip()
@@ -276,7 +287,7 @@ def _format_one(exc, lines):
     return "\n".join(out)
 
 
-def _format_exc(exc, lines):
+def _format_exc(exc):
     chain = []
     seen = set()
     while exc is not None and id(exc) not in seen and len(chain) < 5:
@@ -292,23 +303,24 @@ def _format_exc(exc, lines):
     for i, item in enumerate(reversed(chain)):
         if i:
             parts.append("\nDuring handling of the above exception, another exception occurred:\n")
-        parts.append(_format_one(item, lines))
+        parts.append(_format_one(item))
     text = "\n".join(parts)
     return text if len(text) <= 8000 else text[:3000] + "\n  ...\n" + text[-4000:]
 
 
 def _execute(code, env):
-    lines = code.splitlines()
-    tree = compile(code, _PATH, "exec", 0x400)  # PyCF_ONLY_AST: find a trailing expression
+    _run[0] += 1
+    path = f"<code#{_run[0]}>"
+    _sources[path] = code.splitlines()
+    tree = compile(code, path, "exec", 0x400)  # PyCF_ONLY_AST: find a trailing expression
     last = None
     if tree.body and type(tree.body[-1]).__name__ == "Expr":
         last = tree.body.pop()
-    exec(compile(tree, _PATH, "exec"), env)
+    exec(compile(tree, path, "exec"), env)
     if last is not None:
-        value = eval(compile(_ast.Expression(body=last.value), _PATH, "eval"), env)
+        value = eval(compile(_ast.Expression(body=last.value), path, "eval"), env)
         if value is not None:
             print(repr(value))
-    del lines
 
 
 def _main():
@@ -347,7 +359,7 @@ def _main():
         except BaseException as exc:
             memory = isinstance(exc, MemoryError)
             try:
-                error = _format_exc(exc, code.splitlines())
+                error = _format_exc(exc)
             except BaseException:
                 error = f"{type(exc).__name__} (traceback unavailable)"
             exc = None
