@@ -273,3 +273,12 @@ def test_a_forged_done_line_does_not_leave_the_program_running_unchecked(box):
     assert after.output == "next\n" and after.state_lost and after.error is None
     assert "earlier state lost" in after.for_model()
     still_works(box)
+
+
+def test_replacing_or_closing_stdout_is_contained(box):
+    result = box.run("import sys\nsys.stdout = sys.__stdout__\nprint('raw')")
+    assert result.output == "raw\n"
+    assert box.run("print('captured again')").output == "captured again\n"
+    closed = box.run("import os\nos.close(1)")
+    assert closed.limit == "crash" and closed.state_lost
+    still_works(box)

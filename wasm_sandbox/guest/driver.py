@@ -351,6 +351,7 @@ def _main():
         _state["limit"] = None
         error = None
         memory = False
+        sys.stdout = sys.stderr = _out  # the previous program may have replaced them
         try:
             _execute(code, env)
         except SystemExit as exc:
@@ -363,10 +364,11 @@ def _main():
             except BaseException:
                 error = f"{type(exc).__name__} (traceback unavailable)"
             exc = None
-        try:  # noqa: SIM105 - contextlib costs milliseconds to import in the guest
-            _out.flush()
-        except BaseException:
-            pass
+        for stream in (_out, sys.__stdout__, sys.__stderr__):
+            try:  # noqa: SIM105 - contextlib costs milliseconds to import in the guest
+                stream.flush()  # the real streams: text the program printed around _out
+            except BaseException:
+                pass
         done = {"nonce": req.get("nonce"), "error": error, "cut": _out.cut,
                 "limit": "memory" if memory else _state["limit"]}
         _write(("d" + _dumps(done) + "\n").encode())
