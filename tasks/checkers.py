@@ -65,7 +65,8 @@ def check(task: Task, answer: str, initial: State, final: Any) -> Verdict:
 
 
 def _need(answer: str, phrase: str, what: str) -> list[str]:
-    return [] if mentions(answer, phrase) else [f"the answer does not mention {what} {phrase!r}"]
+    subject = f"{what} {phrase!r}" if what else repr(phrase)
+    return [] if mentions(answer, phrase) else [f"the answer does not mention {subject}"]
 
 
 def _no_writes(initial: State, final: State) -> list[str]:
