@@ -4,6 +4,12 @@ An agent can stream hundreds of text deltas a second; posting one message per de
 drown the event loop. ``pump`` reads the stream as fast as it comes, and every ``interval``
 (about 20 times a second) hands the UI one batch in which consecutive text deltas of the same
 agent and round are merged into one. No Textual here: the app passes ``post``.
+
+When the stream is fast (a replay, a quick model: hundreds of events a second) it flushes
+only every ``busy_interval`` (10 a second): each flush makes the UI lay out and repaint both
+scrolling panes, which at 200x60 costs 30-50 ms whatever the batch holds, so fewer, larger
+batches keep the event loop responsive (measured with tests/perf/tui_perf.py). Text still
+arrives ten times a second; a model at reading pace keeps the 20 a second.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from typing import Protocol
 from engine.events import Event, TextDelta
 
 FLUSH_INTERVAL = 0.05
+BUSY_FLUSH_INTERVAL = 0.1
+BUSY_EVENTS = 40  # events in one flush (800 a second at 20 flushes) that make the stream busy
 
 
 class RaceLike(Protocol):
@@ -57,8 +65,12 @@ async def pump(
     events: AsyncIterator[Event],
     post: Callable[[list[Event]], None],
     interval: float = FLUSH_INTERVAL,
+    busy_interval: float = BUSY_FLUSH_INTERVAL,
 ) -> int:
     """Forward ``events`` to ``post`` in coalesced batches; returns how many events were read.
+
+    Flushes every ``interval``, or every ``busy_interval`` after a flush of ``BUSY_EVENTS`` or
+    more events (the next quieter flush goes back to ``interval``).
 
     An exception from the stream is re-raised after what arrived before it has been posted.
     """
@@ -76,10 +88,12 @@ async def pump(
             finished.set()
 
     reader = asyncio.create_task(read())
+    wait = interval
     try:
         while not finished.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(finished.wait(), interval)
+                await asyncio.wait_for(finished.wait(), wait)
+            wait = busy_interval if len(buffer) >= BUSY_EVENTS else interval
             if buffer:
                 batch = buffer[:]
                 buffer.clear()

@@ -18,7 +18,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from engine.events import MODES, Event, RunError, RunStarted, TextDelta
+from engine.events import MODES, Event, RunError, RunFinished, RunStarted, StepWaiting, TextDelta
 from tui.backend import Backend, BackendError, TaskInfo
 from tui.choices import MODE_CHOICE_LABELS, RunChoice
 from tui.gc_policy import RaceGarbagePolicy
@@ -31,6 +31,7 @@ from tui.messages import (
 )
 from tui.pump import RaceLike, pump
 from tui.tally import RaceTally
+from tui.throttle import Throttle
 from tui.widgets.agent_pane import AgentPane
 from tui.widgets.round_chart import RoundChart
 from tui.widgets.run_banner import RunBanner
@@ -41,6 +42,9 @@ NARROW = 110  # columns below which the meter compacts and the chart becomes spa
 STACK = 70  # columns below which the panes stack vertically
 SHORT = 34  # rows below which the chart becomes one sparkline per agent
 IDLE_ONLY = ("cycle_mode", "settings", "edit_prompts", "history")
+# The meter and chart redraw at most this often while a race streams (a redraw of the chart
+# costs ~5 ms at 200x60; a fast stream changes the counts in nearly every batch).
+METER_INTERVAL = 0.25
 
 
 class RaceScreen(Screen[None]):
@@ -74,6 +78,7 @@ class RaceScreen(Screen[None]):
         self.banner = RunBanner(id="banner")
         self.meter = TokenMeter(id="meter")
         self.chart = RoundChart(id="chart")
+        self.numbers = Throttle(METER_INTERVAL, self._draw_numbers, self.set_timer)
 
     def compose(self) -> ComposeResult:
         yield self.banner
@@ -202,8 +207,7 @@ class RaceScreen(Screen[None]):
             await pane.reset()
             if mode in modes:
                 pane.set_status("running")
-        self.meter.show(self.tally)
-        self.chart.show(self.tally)
+        self.numbers.flush(force=True)
         self._changed()
 
     @work(exclusive=True, group="race", exit_on_error=False)
@@ -230,13 +234,19 @@ class RaceScreen(Screen[None]):
     async def on_race_events(self, message: RaceEvents) -> None:
         if message.generation != self.generation:
             return  # a batch of a race that was replaced
-        numbers_changed = False
+        numbers_changed = now = False
         for event in message.events:
             await self._show(event)
             numbers_changed = numbers_changed or not isinstance(event, TextDelta)
+            now = now or isinstance(event, StepWaiting | RunFinished)  # the counts stop here
+        for pane in self.panes.values():
+            await pane.settle()
         if numbers_changed:  # text alone changes no count: spare the meter and chart a redraw
-            self.meter.show(self.tally)
-            self.chart.show(self.tally)
+            self.numbers.changed(now)
+
+    def _draw_numbers(self) -> None:
+        self.meter.show(self.tally)
+        self.chart.show(self.tally)
 
     async def _show(self, event: Event) -> None:
         self.tally.apply(event)
@@ -254,6 +264,7 @@ class RaceScreen(Screen[None]):
             return
         self.running = False
         self.race = None
+        self.numbers.flush()  # counts still waiting for their redraw
         self.set_timer(0.3, self._collect_garbage)  # once the last frames are drawn
         if message.error:
             self.notify(message.error, title="Run", severity="error", timeout=10)

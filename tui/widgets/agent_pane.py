@@ -6,10 +6,13 @@ The stream is a scroll container anchored to the bottom while the agent writes.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
 from engine.events import (
@@ -39,6 +42,7 @@ from tui.widgets.round_view import (
     fmt_tokens,
 )
 
+SETTLE_TIMEOUT = 2.0  # seconds a batch waits at most for its new widgets to mount
 KEEP_OPEN = 3  # rounds left unfolded: the current one and the two before it
 
 STATUS_TEXT: dict[str, tuple[str, str]] = {
@@ -107,6 +111,7 @@ class AgentPane(Vertical):
         self.waiting = Static(classes="waiting-note")
         self.finished: RunFinished | None = None
         self.fold_old_rounds = True
+        self._mounting: list[AwaitMount] = []
 
     def compose(self) -> ComposeResult:
         with self.stream:
@@ -120,6 +125,7 @@ class AgentPane(Vertical):
     async def reset(self) -> None:
         """Clear the pane for a new run."""
         self.rounds.clear()
+        self._mounting.clear()  # widgets about to be removed: nothing to wait for
         self.finished = None
         self.status = "idle"
         await self.stream.remove_children()
@@ -156,9 +162,23 @@ class AgentPane(Vertical):
         self.border_title = Content.styled(f" {MODE_LABELS[self.mode]} ", "bold")
         self.border_subtitle = Content.styled(f" {text} ", style)
 
-    def _append(self, widget: Widget) -> None:
-        """Add a widget at the end of the stream (never awaited: order is kept by appending)."""
-        self.stream.mount(widget)
+    def _append(self, widget: Widget, parent: Widget | None = None) -> None:
+        """Add a widget at the end of the stream, or of ``parent`` (a round's box).
+
+        Not awaited here (order is kept by appending); ``settle`` awaits them all at once.
+        """
+        self._mounting.append((parent or self.stream).mount(widget))
+
+    async def settle(self) -> None:
+        """Wait for the widgets added since the last call to be mounted.
+
+        The race screen calls it after each batch: the new widgets are then laid out in the same
+        screen update as the batch's text, instead of in a second full layout a frame later.
+        """
+        mounting, self._mounting = self._mounting, []
+        if mounting:  # bounded: a widget removed before it mounted would never say so
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(m() for m in mounting)), SETTLE_TIMEOUT)
 
     def _round(self, number: int) -> RoundState:
         state = self.rounds.get(number)

@@ -237,17 +237,19 @@ class RoundState:
     a finished round off screen is one box to the compositor, not dozens of widgets.
     """
 
-    def __init__(self, number: int, input_tokens: int, mount: Callable[[Widget], object]) -> None:
+    def __init__(self, number: int, input_tokens: int,
+                 mount: Callable[[Widget, Widget | None], object]) -> None:
         self.number = number
         self.header = RoundHeader(number, input_tokens)
         self.box = RoundBox(self.header, classes="round")
-        mount(self.box)
+        self._mount_into = mount
+        mount(self.box, None)
         self.reply = ReplyWriter(self._mount)
         self._mount(self.header)
         self.actions: list[str] = []  # what the round did, for its folded summary
 
     def _mount(self, widget: Widget) -> None:
-        self.box.mount(widget)
+        self._mount_into(widget, self.box)
 
     def append_text(self, text: str) -> None:
         self.reply.append(text)
