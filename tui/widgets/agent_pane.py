@@ -85,6 +85,8 @@ class PaneStream(VerticalScroll):
     the content's height changes.
     """
 
+    BLANK = True  # no border, background or content of its own: cheap to redraw as it scrolls
+
     def watch_virtual_size(self) -> None:
         self.follow()
 

@@ -211,6 +211,9 @@ class RoundBox(Vertical):
     RoundBox.-folded > * { display: none; }
     RoundBox.-folded > RoundHeader { display: block; }
     """
+    # No border, background or content of its own: the compositor draws blank lines instead of
+    # rendering it line by line, each time the pane scrolls or the round grows.
+    BLANK = True
 
     def __init__(self, header: RoundHeader, *, classes: str | None = None) -> None:
         super().__init__(classes=classes)
