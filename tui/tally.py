@@ -104,8 +104,10 @@ class RaceTally:
             self.previous = {}
         self.modes = {mode: ModeTally(mode) for mode in modes}
 
-    def apply(self, event: Event) -> None:
+    def apply(self, event: Event) -> bool:
+        """Count ``event``; True if it changed what the meter or the chart show."""
         tally = self.modes.get(event.mode)
+        new = tally is None  # a new row in the meter, whatever the event
         if tally is None:
             tally = self.modes[event.mode] = ModeTally(event.mode)
         if isinstance(event, RunStarted):
@@ -141,6 +143,9 @@ class RaceTally:
             tally.input_tokens = event.api_input_tokens or event.input_tokens
             tally.output_tokens = event.api_output_tokens or event.output_tokens
             tally.cost_usd = event.cost_usd or tally.cost_usd
+        else:  # text, tool calls and results, programs: the counts arrive with ``Usage``
+            return new
+        return True
 
     @property
     def savings(self) -> float | None:

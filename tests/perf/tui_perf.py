@@ -4,7 +4,8 @@ Feeds 10,000 tokens into each pane at 2,000 tokens per second (a fast synthetic 
 deltas, code fences, tool calls and results) into the headless app at 200x60, and reports:
 
 - event-loop lag: a probe sleeps 10 ms again and again and records how late it wakes (p50, p99,
-  max), over the whole stream and for its first and last fifth;
+  max), over the whole stream and for its first and last fifth, until the race screen has
+  handled the end of the race (not the deferred full collection that follows it);
 - cost per delta: time the race screen spends handling each batch of streamed text, divided by
   the characters in it (deltas are merged per batch), early (first fifth of the stream)
   against late (last fifth) — it must not grow as panes fill;
@@ -214,6 +215,9 @@ async def synthetic(tokens: int, rate: float, size: tuple[int, int] = (200, 60))
         await pilot.press("r")
         await app.workers.wait_for_complete()
         wall = time.perf_counter() - t0
+        # The end of the race is part of it: the last batches handled, the rounds unfolded.
+        while screen.running or any(p.unfolding for p in screen.panes.values()):
+            await asyncio.sleep(0.01)
         stop.set()
         await probe
         await pilot.pause(0.5)  # the deferred full collection runs once the race is over

@@ -208,7 +208,9 @@ async def test_old_rounds_fold_while_running_and_open_at_the_end(make_app):
         await pilot.press("p")  # step mode off: the run finishes
         await app.workers.wait_for_complete()
         await until(pilot, lambda: not screen.running, "the end")
-        assert not any(s.box.has_class("-folded") for s in pane.rounds.values())
+        # the rounds open one per screen update, newest first
+        await until(pilot, lambda: not any(s.box.has_class("-folded")
+                                           for s in pane.rounds.values()), "every round open")
 
 
 def test_the_bare_command_refuses_to_open_the_app_without_a_terminal(capsys):

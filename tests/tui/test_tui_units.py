@@ -58,6 +58,30 @@ def test_tally_counts_tokens_per_agent_and_the_savings():
     assert tally.previous == {"tool_calling": tool.total, "codeact": code.total}
 
 
+def test_tally_says_which_events_change_the_meter():
+    tally = RaceTally()
+    tally.reset(("tool_calling", "codeact"))
+    call = ToolCall(run_id="r", mode="tool_calling", round=1, call_id="c", name="x",
+                    arguments={})
+    assert not tally.apply(delta("tool_calling", "text"))  # the meter is not redrawn for text
+    assert not tally.apply(call)
+    assert tally.apply(StepWaiting(run_id="r", mode="codeact", round=2))
+    assert tally.apply(delta("a_new_mode", "x"))  # a new row in the meter
+
+
+async def test_pump_slows_its_flushes_while_the_stream_is_busy():
+    async def stream():
+        for i in range(5000):
+            yield delta("codeact", "x")
+            if i % 100 == 0:  # 100 deltas a millisecond: busy
+                await asyncio.sleep(0.001)
+
+    batches: list[list] = []
+    await pump(stream(), batches.append, interval=0.001, busy_interval=0.05)
+    assert sum(len(e.text) for b in batches for e in b) == 5000
+    assert len(batches) < 15  # not one flush per millisecond
+
+
 async def test_recorded_race_pauses_in_step_mode_and_cancels_cleanly():
     race = RecordedRace(synthetic_events())
     race.step_mode = True

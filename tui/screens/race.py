@@ -18,7 +18,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from engine.events import MODES, Event, RunError, RunFinished, RunStarted, StepWaiting, TextDelta
+from engine.events import MODES, Event, RunError, RunFinished, RunStarted, StepWaiting
 from tui.backend import Backend, BackendError, TaskInfo
 from tui.choices import MODE_CHOICE_LABELS, RunChoice
 from tui.gc_policy import RaceGarbagePolicy
@@ -236,20 +236,20 @@ class RaceScreen(Screen[None]):
             return  # a batch of a race that was replaced
         numbers_changed = now = False
         for event in message.events:
-            await self._show(event)
-            numbers_changed = numbers_changed or not isinstance(event, TextDelta)
+            numbers_changed = await self._show(event) or numbers_changed
             now = now or isinstance(event, StepWaiting | RunFinished)  # the counts stop here
         for pane in self.panes.values():
             await pane.settle()
-        if numbers_changed:  # text alone changes no count: spare the meter and chart a redraw
+        if numbers_changed:  # most events change no count: spare the meter and chart a redraw
             self.numbers.changed(now)
 
     def _draw_numbers(self) -> None:
         self.meter.show(self.tally)
         self.chart.show(self.tally)
 
-    async def _show(self, event: Event) -> None:
-        self.tally.apply(event)
+    async def _show(self, event: Event) -> bool:
+        """Hand ``event`` to its pane; True if it changed the counts."""
+        counted = self.tally.apply(event)
         pane = self.panes.get(event.mode)
         if pane is not None:
             await pane.apply(event)
@@ -258,6 +258,7 @@ class RaceScreen(Screen[None]):
         elif isinstance(event, RunError) and event.fatal:
             self.notify(event.message, title=f"{pane.mode if pane else ''} {event.kind}",
                         severity="error", timeout=8)
+        return counted
 
     async def on_race_ended(self, message: RaceEnded) -> None:
         if message.generation != self.generation:
@@ -276,7 +277,9 @@ class RaceScreen(Screen[None]):
         self._changed()
 
     def _collect_garbage(self) -> None:
-        if not self.running:  # a new race may have started meanwhile: keep deferring
+        if any(pane.unfolding for pane in self.panes.values()):
+            self.set_timer(0.3, self._collect_garbage)  # the panes are still settling
+        elif not self.running:  # a new race may have started meanwhile: keep deferring
             self.garbage.race_ended()
 
     def action_stop(self) -> None:
