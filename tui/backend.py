@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.events import Event
 from engine.prompts import PromptSet, load_prompts, reset_overrides, save_override
+from engine.records import RunSummary
 from tui.choices import RunChoice
 from tui.pump import RaceLike
 from tui.replay import RecordedRace
@@ -31,23 +32,6 @@ class TaskInfo:
     prompt: str
     article: bool = False
     source: str = "bundled"
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """One past run, as the history screen lists it."""
-
-    run_id: str
-    started: str
-    task_id: str
-    task_title: str
-    provider: str
-    modes: tuple[str, ...]
-    tokens: dict[str, int]
-    success: dict[str, bool | None]
-    path: str = ""
-    scripted: bool = False
-    problem: str | None = None  # why the record cannot be read, when it cannot
 
 
 def _one_sentence(exc: BaseException) -> str:
@@ -110,10 +94,11 @@ class Backend:
         if task_id:
             reset_overrides(task_id=task_id)
 
-    def list_runs(self) -> list[RunInfo]:
+    def list_runs(self) -> list[RunSummary]:
+        """Past races, newest first (an unreadable record is listed with its problem)."""
         from engine import records
 
-        return [_run_info(run) for run in records.list_runs()]
+        return records.list_runs()
 
     def replay(self, run_id: str, pace: float) -> RecordedRace:
         return RecordedRace(self.run_events(run_id), pace=pace)
@@ -143,20 +128,3 @@ class Backend:
 def _task_info(task: Any, source: str) -> TaskInfo:
     return TaskInfo(id=task.id, title=task.title, prompt=task.prompt,
                     article=bool(getattr(task, "article", False)), source=source)
-
-
-def _run_info(run: Any) -> RunInfo:
-    get = run.get if isinstance(run, dict) else lambda k, d=None: getattr(run, k, d)
-    return RunInfo(
-        run_id=str(get("run_id", "")),
-        started=str(get("started", "") or ""),
-        task_id=str(get("task_id", "")),
-        task_title=str(get("task_title", "") or get("task_id", "")),
-        provider=str(get("provider", "")),
-        modes=tuple(get("modes", ()) or ()),
-        tokens=dict(get("tokens", {}) or {}),
-        success=dict(get("success", {}) or {}),
-        path=str(get("path", "") or ""),
-        scripted=bool(get("scripted", False)),
-        problem=get("problem", None) if not get("readable", True) else None,
-    )

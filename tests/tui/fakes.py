@@ -24,7 +24,8 @@ from engine.events import (
     Usage,
 )
 from engine.prompts import PromptSet
-from tui.backend import Backend, BackendError, RunInfo, TaskInfo
+from engine.records import RunSummary
+from tui.backend import Backend, BackendError, TaskInfo
 from tui.choices import RunChoice
 from tui.replay import RecordedRace
 
@@ -164,11 +165,15 @@ class FakeBackend(Backend):
     def reset_prompts(self, task_id: str | None) -> None:
         self.saved = None
 
-    def list_runs(self) -> list[RunInfo]:
-        return [RunInfo("race-20260101-a", "2026-01-01T10:00:00", "find-user-team",
-                        "Find user + get team info", "scripted", ("tool_calling", "codeact"),
-                        {"tool_calling": 53_160, "codeact": 8_086},
-                        {"tool_calling": True, "codeact": True})]
+    def list_runs(self) -> list[RunSummary]:
+        return [RunSummary(
+            run_id="race-20260101-a", started="2026-01-01T10:00:00", task_id="find-user-team",
+            task_title="Find user + get team info", provider="scripted",
+            model="scripted-reference", scripted=False, modes=("tool_calling", "codeact"),
+            tokens={"tool_calling": 53_160, "codeact": 8_086},
+            success={"tool_calling": True, "codeact": True},
+            rounds={"tool_calling": 4, "codeact": 2},
+            stop_reasons={"tool_calling": "answered", "codeact": "answered"}, path="")]
 
     def replay(self, run_id: str, pace: float) -> RecordedRace:
         return RecordedRace(synthetic_events(run_id="replayed"), pace=0)

@@ -19,7 +19,8 @@ from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.events import MODE_LABELS
-from tui.backend import Backend, BackendError, RunInfo
+from engine.records import RunSummary
+from tui.backend import Backend, BackendError
 from tui.messages import RunExported, RunsLoaded
 from tui.widgets.round_view import fmt_tokens
 
@@ -64,7 +65,7 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
         super().__init__()
         self.backend = backend
         self.export_dir = export_dir
-        self.runs: list[RunInfo] = []
+        self.runs: list[RunSummary] = []
         self.table: DataTable[str | Content] = DataTable(id="runs", cursor_type="row",
                                                          zebra_stripes=True)
         self.note = Static(classes="history-note")
@@ -111,7 +112,7 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
         self.table.focus()
 
     @staticmethod
-    def _row(run: RunInfo) -> list[str | Content]:
+    def _row(run: RunSummary) -> list[str | Content]:
         def cell(mode: str) -> str | Content:
             if mode not in run.tokens:
                 return Content.styled("—", "dim")
@@ -128,7 +129,7 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
         return [run.started[:19].replace("T", " "), run.task_title, provider,
                 cell("tool_calling"), cell("codeact"), savings, run.run_id[:12]]
 
-    def _selected(self) -> RunInfo | None:
+    def _selected(self) -> RunSummary | None:
         if not self.runs:
             return None
         row = self.table.cursor_row
@@ -145,7 +146,7 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
         if run is not None:
             self.app.push_screen(ExportScreen(), lambda fmt: self._export(run, fmt))
 
-    def _export(self, run: RunInfo, fmt: str | None) -> None:
+    def _export(self, run: RunSummary, fmt: str | None) -> None:
         if fmt:
             self.export_run(run.run_id, fmt)
 
