@@ -11,17 +11,14 @@ readable file up to the last line; a half-written last line is skipped when read
 
 Reading works per race, as the app shows them: ``list_runs()`` (newest first; a file that
 cannot be read is listed as unreadable, never a traceback), ``load_run(id_or_path)``,
-``load_events(id_or_path)``, ``replay_events(id_or_path, speed)`` and ``export_run(run,
+``load_events(id_or_path)`` (``engine.replay.RecordedRace`` plays them back) and ``export_run(run,
 format)`` (markdown, json, csv; the formatting lives in ``engine.record_export``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import platform as _platform
-import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -347,31 +344,6 @@ def _find(id_or_path: str | Path) -> Path:
 def load_events(id_or_path: str | Path) -> list[Event]:
     """Every event of a recorded race, merged by time, ready to replay into the panes."""
     return load_run(id_or_path).events
-
-
-async def replay_events(
-    source: str | Path | RunRecord, speed: float = 1.0, max_gap: float | None = None
-) -> AsyncIterator[Event]:
-    """Yield a recorded race's events with their recorded timing divided by ``speed``.
-
-    ``speed`` <= 0 (or infinite) plays everything at once; ``max_gap`` caps any one pause
-    (a slow live model's waits, shortened on stage). Nothing is run: the events are replayed.
-    """
-    record = source if isinstance(source, RunRecord) else load_run(source)
-    instant = speed <= 0 or speed == float("inf")
-    target = time.monotonic()
-    previous = 0.0
-    for event in record.events:
-        if instant:
-            await asyncio.sleep(0)  # let the consumer breathe between events
-        else:
-            gap = max(0.0, event.elapsed - previous) / speed
-            previous = max(previous, event.elapsed)
-            target += gap if max_gap is None else min(gap, max_gap)
-            delay = target - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        yield event
 
 
 def export_run(run: str | Path | RunRecord, fmt: str) -> str:

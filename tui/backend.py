@@ -14,9 +14,9 @@ from typing import Any
 from engine.events import Event
 from engine.prompts import PromptSet, load_prompts, reset_overrides, save_override
 from engine.records import RunSummary
+from engine.replay import RecordedRace
 from tui.choices import RunChoice
 from tui.pump import RaceLike
-from tui.replay import RecordedRace
 
 
 class BackendError(Exception):

@@ -25,9 +25,9 @@ from engine.events import (
 )
 from engine.prompts import PromptSet
 from engine.records import RunSummary
+from engine.replay import RecordedRace
 from tui.backend import Backend, BackendError, TaskInfo
 from tui.choices import RunChoice
-from tui.replay import RecordedRace
 
 TASKS = [
     TaskInfo("find-user-team", "Find user + get team info",

@@ -7,8 +7,8 @@ import asyncio
 from fakes import synthetic_events
 
 from engine.events import RunFinished, StepWaiting, TextDelta, ToolCall
+from engine.replay import RecordedRace
 from tui.pump import coalesce, pump
-from tui.replay import RecordedRace
 from tui.tally import RaceTally
 
 
