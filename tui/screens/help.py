@@ -41,7 +41,7 @@ intelligence.
 | `f1` | this help |
 | `q` | quit |
 
-Greyed keys in the footer do nothing right now (for instance *Next round* outside step mode).
+Greyed keys in the footer do nothing right now (for instance *Next* outside step mode).
 """
 
 

@@ -53,8 +53,8 @@ class RaceScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run", "Run"),
         Binding("x", "stop", "Stop"),
-        Binding("p", "toggle_step", "Step mode"),
-        Binding("n", "next_round", "Next round"),
+        Binding("p", "toggle_step", "Step"),
+        Binding("n", "next_round", "Next"),
         Binding("m", "cycle_mode", "Mode"),
         Binding("s", "settings", "Setup"),
         Binding("e", "edit_prompts", "Prompts"),
@@ -101,7 +101,10 @@ class RaceScreen(Screen[None]):
         self.set_class(width < NARROW, "-narrow")
         self.set_class(width < STACK, "-stacked")
         self.set_class(height < SHORT, "-short")
-        self.query_one(Footer).compact = width < NARROW
+        footer = self.query_one(Footer)
+        footer.compact = width < NARROW
+        # At 80 columns every key fits only without the palette hint (ctrl+p still works).
+        footer.show_command_palette = width >= NARROW
 
     # -- what the footer offers now ------------------------------------------------------------
 
