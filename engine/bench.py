@@ -15,7 +15,8 @@ added, never renamed or removed)::
       "tasks": [
         {"id": "...", "title": "...", "seed": true,      # one of the article's five tasks
          "tool_calling": {"tokens": 60123, "input_tokens": 60000, "output_tokens": 123,
-                          "token_source": "local" | "api", "rounds": 4.0, "success": true,
+                          "token_source": "local" | "api", "local_tokens": 60123,
+                          "rounds": 4.0, "success": true,
                           "successes": 1, "runs": 1, "stop_reasons": ["answered"],
                           "cost_usd": 0.0061, "seconds": 0.4,
                           "breakdown": {"system": 0, "tools": 0, "task": 0, "assistant": 0,
@@ -89,6 +90,9 @@ class ModeStats:
             "input_tokens": round(self.mean(ins)),
             "output_tokens": round(self.mean(outs)),
             "token_source": "api" if sources and all(s == "api" for s in sources) else "local",
+            # Our own Tekken count, always: beside the API's figures it shows the difference.
+            "local_tokens": round(self.mean([r.input_tokens + r.output_tokens
+                                             for r in self.runs])),
             "rounds": round(self.mean([r.rounds for r in self.runs]), 2),
             "success": bool(self.runs) and all(r.success for r in self.runs),
             "successes": sum(1 for r in self.runs if r.success),

@@ -130,6 +130,13 @@ def _notes(report: dict[str, Any]) -> str:
                "(input + output, all rounds)")
     lines = [f"Tokens: {counted}. Rounds: model requests per run.",
              f"Wall time: {report['wall_seconds']:.1f} s."]
+    for task in report["tasks"]:
+        for mode in ("tool_calling", "codeact"):
+            stats = task.get(mode)
+            if stats and stats["token_source"] == "api":
+                diff = stats["local_tokens"] - stats["tokens"]
+                lines.append(f"{task['title']} ({mode.replace('_', ' ')}): API {stats['tokens']:,}"
+                             f" tokens, local Tekken count {stats['local_tokens']:,} ({diff:+,}).")
     failed = [(t["title"], m, t[m]["verdict"]) for t in report["tasks"]
               for m in ("tool_calling", "codeact") if m in t and t[m]["verdict"]]
     for title, mode, verdict in failed:

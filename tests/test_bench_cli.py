@@ -125,3 +125,40 @@ def test_recorded_bench_runs_are_listed_exported_and_replayable(
     replayed = json.loads(capsys.readouterr().out)
     assert replayed["provider"] == "replay"
     assert replayed["tasks"][0]["codeact"]["success"]
+
+
+def test_live_bench_reports_the_api_usage_with_the_local_count_beside_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fake_mistral import FakeMistral, text_reply, tool_call_reply
+
+    answer = ("Lena Okafor is on the Design Studio team (design department), led by Rosa "
+              "Moreau, with 8 members.")
+
+    def responder(request):  # type: ignore[no-untyped-def]
+        messages = request.body["messages"]
+        if request.body.get("tools"):  # the tool-calling agent: one search, then the answer
+            if not any(m["role"] == "tool" for m in messages):
+                return tool_call_reply([("abcdefghi", "users_search", '{"query": "Lena"}')])
+            return text_reply(answer, prompt_tokens=20_000, completion_tokens=30)
+        if len(messages) == 2:  # the CodeAct agent: one program, then the answer
+            return text_reply("```python\nprint(api.users.list()['total'])\n```")
+        return text_reply(answer, prompt_tokens=3_000, completion_tokens=30)
+
+    with FakeMistral(responder=responder) as server:
+        monkeypatch.setenv("MISTRAL_API_KEY", "test-key")
+        monkeypatch.setenv("MISTRAL_SERVER_URL", server.url)
+        status = main(["bench", "--provider", "mistral", "--tasks", "user-team-info",
+                       "--format", "json", "--no-record"])
+        table_status = main(["bench", "--provider", "mistral", "--tasks", "user-team-info",
+                             "--no-record"])
+    out = capsys.readouterr().out
+    data = json.loads(out[: out.index("\n}\n") + 2])
+    assert status == table_status == 0 and data["provider"] == "mistral"
+    [task] = data["tasks"]
+    for mode in ("tool_calling", "codeact"):
+        stats = task[mode]
+        assert stats["token_source"] == "api" and stats["success"]
+        assert stats["local_tokens"] > 0 and stats["local_tokens"] != stats["tokens"]
+    assert task["tool_calling"]["tokens"] == 100 + 20 + 20_000 + 30  # the fake's usage
+    assert "local Tekken count" in out and "(tool calling): API 20,150 tokens" in out
