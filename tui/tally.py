@@ -48,6 +48,7 @@ class RoundTally:
     output_tokens: int = 0
     segments: dict[str, int] = field(default_factory=dict)
     finished: bool = False
+    local_tokens: int = 0
 
     @property
     def total(self) -> int:
@@ -66,6 +67,9 @@ class ModeTally:
     status: str = "idle"  # idle | running | waiting | answered | max_rounds | cancelled | error
     success: bool | None = None
     errors: int = 0
+    # With a live model the totals are the API's; our own Tekken count stays beside them.
+    local_tokens: int = 0
+    api_reported: bool = False
 
     @property
     def total(self) -> int:
@@ -132,6 +136,9 @@ class RaceTally:
                 current.segments = {**fold_breakdown({}), **current.segments,
                                     "output": current.output_tokens}
             current.finished = True
+            current.local_tokens = event.input_tokens + event.output_tokens
+            tally.api_reported = tally.api_reported or event.api_input_tokens is not None
+            tally.local_tokens = sum(r.local_tokens for r in tally.rounds)
             tally.input_tokens = sum(r.input_tokens for r in tally.rounds)
             tally.output_tokens = sum(r.output_tokens for r in tally.rounds)
             tally.cost_usd += event.cost_usd
@@ -143,6 +150,8 @@ class RaceTally:
             tally.input_tokens = event.api_input_tokens or event.input_tokens
             tally.output_tokens = event.api_output_tokens or event.output_tokens
             tally.cost_usd = event.cost_usd or tally.cost_usd
+            tally.local_tokens = event.input_tokens + event.output_tokens
+            tally.api_reported = tally.api_reported or event.api_input_tokens is not None
         else:  # text, tool calls and results, programs: the counts arrive with ``Usage``
             return new
         return True

@@ -104,3 +104,30 @@ async def test_recorded_race_pauses_in_step_mode_and_cancels_cleanly():
     await asyncio.wait_for(task, 2)
     finished = [e for e in seen if isinstance(e, RunFinished)]
     assert {e.stop_reason for e in finished} == {"cancelled"}
+
+
+async def test_meter_shows_the_local_count_beside_a_live_models_usage():
+    from textual.app import App
+
+    from engine.events import Usage
+    from tui.widgets.token_meter import TokenMeter
+
+    tally = RaceTally()
+    tally.reset(("tool_calling", "codeact"))
+    for mode, api in (("tool_calling", 20_100), ("codeact", None)):
+        tally.apply(Usage(run_id="r", mode=mode, round=1, input_tokens=19_000, output_tokens=40,
+                          api_input_tokens=api, api_output_tokens=None if api is None else 50))
+    tool, code = tally.modes["tool_calling"], tally.modes["codeact"]
+    assert (tool.total, tool.local_tokens, tool.api_reported) == (20_150, 19_040, True)
+    assert not code.api_reported
+
+    class MeterApp(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield TokenMeter(id="meter")
+
+    app = MeterApp()
+    async with app.run_test(size=(120, 12)):
+        meter = app.query_one(TokenMeter)
+        meter.show(tally)
+        text = str(meter.table.render())
+    assert "local count" in text and "19,040" in text and "(-1,110)" in text

@@ -83,6 +83,8 @@ class TokenMeter(Vertical):
             rows.append(self._row(mode_tally, tally.scripted, wide))
         if not tally.modes:
             rows.append(Content.styled("No run yet.", "dim"))
+        if any(t.api_reported for t in tally.modes.values()):
+            rows.append(self._local_counts(tally))
         savings = tally.savings
         digits_hidden = 0 < self.size.width < 90  # the app's CSS hides them below that width
         if digits_hidden and savings is not None:  # say it in the table instead
@@ -114,6 +116,17 @@ class TokenMeter(Vertical):
         else:
             cells += [" ", (mark.split(" ")[0], style)]
         return Content.assemble(*cells)
+
+    @staticmethod
+    def _local_counts(tally: RaceTally) -> Content:
+        """The API's usage is the truth; our Tekken count beside it, with the difference."""
+        parts: list[tuple[str, str] | str] = [("API usage above; local count: ", "dim")]
+        for t in tally.modes.values():
+            if t.api_reported:
+                diff = t.local_tokens - t.total
+                parts += [f"{MODE_LABELS[t.mode]} {fmt_tokens(t.local_tokens)} ",
+                          (f"({diff:+,})", "dim"), "  "]
+        return Content.assemble(*parts)
 
     @staticmethod
     def _previous(tally: RaceTally) -> Content:
