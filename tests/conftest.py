@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from fake_mistral import FakeMistral
 
 
 @pytest.fixture(autouse=True)
@@ -11,3 +14,10 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("CODEACT_EXPLORER_HOME", str(home))
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
     return home
+
+
+@pytest.fixture
+def mistral_server() -> Iterator[FakeMistral]:
+    """A fake Mistral API on 127.0.0.1 for the test, closed after it."""
+    with FakeMistral() as fake:
+        yield fake

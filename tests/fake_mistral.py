@@ -7,8 +7,9 @@ test says exactly what happens: a 429 with ``Retry-After`` then a reply, a strea
 a server that never answers, and so on. Every request is recorded (path, headers, JSON body,
 arrival time) so tests can check what the SDK sent and when.
 
-Use it as a context manager (``with FakeMistral() as server: ... server.url``); a test module
-wraps that in a three-line fixture of its own (importing a fixture trips ruff's F811).
+Use it as a context manager (``with FakeMistral() as server: ... server.url``), or through
+the ``mistral_server`` fixture of tests/conftest.py; ``fast_provider(server)`` points the real
+provider at it with test-sized pacing and backoff.
 """
 
 from __future__ import annotations
@@ -247,3 +248,14 @@ class FakeMistral:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def fast_provider(server: FakeMistral, **kwargs: Any) -> Any:
+    """A ``MistralProvider`` pointed at ``server`` with test-sized pacing, backoff and timeout."""
+    from engine.providers.mistral import MistralProvider
+
+    kwargs.setdefault("min_interval", 0.0)
+    kwargs.setdefault("backoff_initial", 0.01)
+    kwargs.setdefault("backoff_max", 0.05)
+    kwargs.setdefault("timeout_ms", 2000)
+    return MistralProvider(api_key="test-key", server_url=server.url, **kwargs)

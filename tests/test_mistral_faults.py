@@ -6,14 +6,13 @@ with a kind; nothing hangs (small timeouts and backoff) and nothing escapes as a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fake_mistral import (
     FakeMistral,
     Reply,
     cut_reply,
     error_reply,
+    fast_provider,
     text_reply,
     tool_call_reply,
 )
@@ -21,21 +20,16 @@ from fake_mistral import (
 from engine.providers.base import ChatRequest, Finish, ProviderError, TextChunk, ToolCallChunk
 from engine.providers.mistral import MistralProvider
 
-REQUEST = ChatRequest("mistral-small-latest", [{"role": "user", "content": "Find Ada."}])
+provider = fast_provider
 
 
 @pytest.fixture
-def server() -> Iterator[FakeMistral]:
-    with FakeMistral() as fake:
-        yield fake
+def server(mistral_server: FakeMistral) -> FakeMistral:
+    return mistral_server
 
 
-def provider(server: FakeMistral, **kwargs) -> MistralProvider:
-    kwargs.setdefault("min_interval", 0.0)
-    kwargs.setdefault("backoff_initial", 0.01)
-    kwargs.setdefault("backoff_max", 0.05)
-    kwargs.setdefault("timeout_ms", 2000)
-    return MistralProvider(api_key="test-key", server_url=server.url, **kwargs)
+REQUEST = ChatRequest("mistral-small-latest", [{"role": "user", "content": "Find Ada."}])
+
 
 
 async def collect(prov: MistralProvider, request: ChatRequest = REQUEST) -> list:

@@ -6,11 +6,10 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Iterator
 
 import httpx2
 import pytest
-from fake_mistral import FakeMistral, text_reply, tool_call_reply
+from fake_mistral import FakeMistral, fast_provider, text_reply, tool_call_reply
 
 from engine.providers.base import (
     ChatRequest,
@@ -36,23 +35,19 @@ TOOLS = [
         },
     }
 ]
+provider = fast_provider
+
+
+@pytest.fixture
+def server(mistral_server: FakeMistral) -> FakeMistral:
+    return mistral_server
+
+
 MESSAGES = [
     {"role": "system", "content": "You are a helpful agent."},
     {"role": "user", "content": "Find Ada."},
 ]
 
-
-@pytest.fixture
-def server() -> Iterator[FakeMistral]:
-    with FakeMistral() as fake:
-        yield fake
-
-
-def provider(server: FakeMistral, **kwargs) -> MistralProvider:
-    kwargs.setdefault("min_interval", 0.0)
-    kwargs.setdefault("backoff_initial", 0.01)
-    kwargs.setdefault("timeout_ms", 2000)
-    return MistralProvider(api_key="test-key", server_url=server.url, **kwargs)
 
 
 async def collect(prov: MistralProvider, request: ChatRequest) -> list:
