@@ -1,0 +1,91 @@
+"""The tool-source seam: everything an agent needs to know about its tools, behind one protocol.
+
+An agent never imports a tool source. It gets a ``Toolbox`` (made fresh for each run by the
+tool source's registry entry, so two agents never see each other's writes) and asks it for:
+
+- ``function_schemas()``: the tools as function-calling schemas (Mistral's / OpenAI's
+  ``{"type": "function", "function": {...}}`` list), sent every round by tool calling;
+- ``python_api()``: the compact typed Python API text CodeAct shows once in its system prompt;
+- ``guest_api()``: flat tool name -> ``GuestFunction`` (attribute path under ``api``, ordered
+  parameter names, signature, one-line doc), from which the sandbox guest builds ``api`` and the
+  discovery helpers;
+- ``call(name, arguments)``: run one tool; never raises for a tool failure, returns
+  ``ToolOutcome(ok=False, error=...)`` with one sentence the model can act on. Thread-safe to
+  call from the sandbox's host-call thread;
+- ``judge(task, answer)``: the checker's verdict on the run (the answer and, where the source
+  has state, its final state);
+- ``close()``: release what the toolbox holds (an MCP server process); idempotent.
+
+Implementations: ``engine.toolboxes`` (the mock platform of ``tasks/``, MCP servers, static tool
+lists). The registry of tool sources is ``engine.toolboxes.TOOL_SOURCES``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypedDict, runtime_checkable
+
+
+class GuestFunction(TypedDict):
+    """One function of the guest's ``api``: ``api.<path>(*params)`` calls the flat tool name.
+
+    - ``path``: dotted attribute path under ``api`` (``"users.get"``, ``"read_query"``);
+    - ``params``: ordered parameter names (positional arguments map onto them);
+    - ``signature``: the Python signature as shown to the model (``"api.users.get(id: int) -> dict"``);
+    - ``doc``: one line describing the tool.
+    """
+
+    path: str
+    params: list[str]
+    signature: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """What one tool call returned: a JSON-able value, or an error sentence."""
+
+    ok: bool
+    value: Any = None
+    error: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """The dict that crosses the sandbox bridge: ``{"ok": true, "value": ...}`` or an error."""
+        if self.ok:
+            return {"ok": True, "value": self.value}
+        return {"ok": False, "error": self.error}
+
+    def content(self) -> str:
+        """The compact JSON text a tool-calling model reads as the tool's result."""
+        if self.ok and isinstance(self.value, str):
+            return self.value
+        payload = self.value if self.ok else {"error": self.error}
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A checker's judgement: success and the reasons (one sentence each)."""
+
+    success: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class Toolbox(Protocol):
+    """One run's tools (see the module docstring for each method's contract)."""
+
+    name: str
+
+    def function_schemas(self) -> list[dict[str, Any]]: ...
+
+    def python_api(self) -> str: ...
+
+    def guest_api(self) -> dict[str, GuestFunction]: ...
+
+    def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome: ...
+
+    def judge(self, task: Any, answer: str) -> Verdict: ...
+
+    def close(self) -> None: ...
