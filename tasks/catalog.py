@@ -32,6 +32,7 @@ __all__ = [
     "Resource",
     "ToolSpec",
     "guest_api_spec",
+    "reads_only",
     "tool_spec",
     "tool_specs",
 ]
@@ -127,3 +128,13 @@ def guest_api_spec() -> dict[str, dict[str, list[str]]]:
     for s in _specs():
         spec.setdefault(s.resource, {})[s.action] = [p.name for p in s.params]
     return spec
+
+
+READ_ACTIONS = frozenset({"list", "get", "search"})
+
+
+def reads_only(name: str) -> bool:
+    """Whether the tool ``name`` only reads (a list, get or search); False for writes and for
+    names that are not in the catalog."""
+    spec = _by_name().get(name)
+    return spec is not None and spec.action in READ_ACTIONS

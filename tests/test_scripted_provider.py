@@ -9,12 +9,8 @@ from engine_fakes import fake_task
 
 from engine.providers import make_provider
 from engine.providers.base import ChatRequest, Finish, ProviderError, TextChunk, ToolCallChunk
-from engine.providers.scripted import (
-    SCRIPTED_MODEL,
-    ScriptedProvider,
-    execution_failed,
-    parse_result,
-)
+from engine.providers.program_play import parse_result
+from engine.providers.scripted import SCRIPTED_MODEL, ScriptedProvider, execution_failed
 from tasks.platform import new_platform
 
 LOOKUP = '''
@@ -83,6 +79,97 @@ def test_a_tool_error_moves_on_to_the_repair_program() -> None:
                 for t in turns[:-1]]
     assert statuses == ["fixed", "resolved"]
     assert turns[-1]["content"] == "Bug 1 is resolved."
+
+
+FAILING_AFTER_LOOKUP = '''
+user = api.users.search("Sam Ortiz")["items"][0]
+api.bugs.update(1, status="fixed", assignee_id=user["id"])
+'''
+REPAIR_AFTER_LOOKUP = '''
+user = api.users.search("Sam Ortiz")["items"][0]
+api.bugs.update(1, status="resolved", assignee_id=user["id"])
+print(f"Bug 1 is resolved and {user['name']} has it.")
+'''
+
+
+def _names(turns: list[dict]) -> list[str]:
+    return [c["function"]["name"] for t in turns for c in t.get("tool_calls") or []]
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-call", "parallel"])
+def test_a_repair_reuses_what_it_already_read_instead_of_searching_again(parallel: bool) -> None:
+    task = fake_task(reference=(FAILING_AFTER_LOOKUP, REPAIR_AFTER_LOOKUP))
+    turns = _assistant_turns(_conversation(task, parallel=parallel))
+    assert _names(turns) == ["users_search", "bugs_update", "bugs_update"]
+    assert turns[-1]["content"] == "Bug 1 is resolved and Sam Ortiz has it."
+
+
+def test_a_read_is_asked_again_after_a_write_changed_things() -> None:
+    program = ('before = api.bugs.get(1)["status"]\napi.bugs.update(1, status="resolved")\n'
+               'after = api.bugs.get(1)["status"]\nprint(before, "->", after)')
+    turns = _assistant_turns(_conversation(fake_task(reference=(program,))))
+    assert _names(turns) == ["bugs_get", "bugs_update", "bugs_get"]
+    assert turns[-1]["content"].endswith("-> resolved")
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-call", "parallel"])
+def test_the_same_read_in_a_loop_is_made_once(parallel: bool) -> None:
+    program = 'names = [api.users.get(1)["name"] for _ in range(3)]\nprint(", ".join(names))'
+    turns = _assistant_turns(_conversation(fake_task(reference=(program,)), parallel=parallel))
+    assert [len(t.get("tool_calls") or []) for t in turns] == [1, 0]
+
+
+def test_parallel_calls_batch_independent_lookups_and_loop_iterations() -> None:
+    program = '''
+me = api.users.search("Mara Quinn")["items"][0]
+project = api.projects.search("Atlas Mobile App")["items"][0]
+mine = api.tasks.list(project_id=project["id"], page_size=3)["items"]
+for t in mine:
+    details = api.tasks.get(t["id"])
+    api.comments.create(body="On it", author_id=me["id"], task_id=t["id"])
+    print(details["title"])
+'''
+    turns = _assistant_turns(_conversation(fake_task(reference=(program,)), parallel=True))
+    batches = [[c["function"]["name"] for c in t.get("tool_calls") or []] for t in turns]
+    assert batches == [["users_search", "projects_search"], ["tasks_list"],
+                       ["tasks_get", "comments_create"] * 3, []]
+
+
+def test_parallel_calls_wait_for_data_a_decision_needs() -> None:
+    # `found` is incomplete while the searches are out: the create that depends on it waits.
+    program = '''
+found = []
+for name in ("Lena Okafor", "Nobody Atall"):
+    found += api.users.search(name)["items"]
+if not found:
+    api.notifications.create(user_id=1, kind="info", message="nobody found")
+print(len(found))
+'''
+    provider = ScriptedProvider(fake_task(reference=(program,)), "tool_calling")
+    answer, calls = provider.tool_calling_reply([], parallel=True)
+    assert answer == "" and [name for name, _ in calls] == ["users_search", "users_search"]
+
+
+SKIPPING = '''
+for q in ("Lena Okafor", "Sam Ortiz"):
+    user = api.users.search(q)["items"][0]
+    if not user["active"]:
+        continue
+    api.notifications.create(user_id=1, kind="info", message=q)
+'''
+RAISING = '''
+user = api.users.search("Lena Okafor")["items"][0]
+if not user["active"]:
+    raise SystemExit("inactive")
+api.notifications.create(user_id=1, kind="info", message="hi")
+'''
+
+
+@pytest.mark.parametrize("program", [SKIPPING, RAISING], ids=["continue", "raise"])
+def test_parallel_calls_never_run_ahead_of_a_continue_or_a_raise(program: str) -> None:
+    provider = ScriptedProvider(fake_task(reference=(program,)), "tool_calling")
+    _, calls = provider.tool_calling_reply([], parallel=True)
+    assert calls == [("users_search", {"query": "Lena Okafor"})]
 
 
 def test_when_every_program_fails_the_answer_says_so() -> None:

@@ -7,14 +7,12 @@ intelligence. Each reply is a pure function of the request's messages and the ta
   execution failed and the task has another reference program, the next one (the repair). Once
   an execution succeeded, the final answer built from its output, with no code.
 - Tool calling: the task's reference program(s) are re-executed on the host against a fake
-  ``api`` whose calls are answered, in order, from the tool results already in the conversation
-  (each result used once, by the same call: same tool, same arguments); the first call without
-  a result is the next tool call to emit. So the ids it sends are read
-  out of real results. A tool error raises ``ToolError`` in the program, which moves on to the
-  next reference program (still consuming results in order). When a program runs to its end,
-  what it printed is the final answer. With parallel tool calls on, unanswered calls return a
-  placeholder and the program keeps going, so every call that does not depend on a pending
-  result goes into one reply; touching a placeholder in any way stops the program there.
+  ``api`` whose calls are answered from the tool results already in the conversation; the first
+  calls without a result are the next reply's tool calls, so the ids it sends are read out of
+  real results. What it reuses and what it batches (parallel tool calls) is
+  ``engine.providers.program_play``'s business. A tool error raises ``ToolError`` in the
+  program, which moves on to the next reference program (the repair). When a program runs to
+  its end, what it printed is the final answer.
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from engine.providers.base import (
@@ -35,91 +32,18 @@ from engine.providers.base import (
     TextChunk,
     ToolCallChunk,
 )
+from engine.providers.program_play import (
+    SKIP_NAME,
+    Pending,
+    ProgramPlay,
+    answered_calls,
+    isolate,
+)
+from tasks.api import ApiProxy, ToolError
+from tasks.catalog import reads_only
 
 SCRIPTED_MODEL = "scripted-reference"
 _WORDS = re.compile(r"\S+\s*|\s+")
-
-
-class _Pending(BaseException):
-    """Raised when the program needs a result that has not come back yet.
-
-    A BaseException so that a reference program's ``except Exception`` cannot swallow it.
-    """
-
-
-class _Placeholder:
-    """Stands for a result still pending; any use of it stops the program."""
-
-    __slots__ = ()
-
-    def _stop(self, *args: Any, **kwargs: Any) -> Any:
-        raise _Pending
-
-
-for _name in (
-    "__getattr__", "__getitem__", "__iter__", "__len__", "__bool__", "__eq__", "__ne__",
-    "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__str__", "__repr__", "__format__",
-    "__contains__", "__int__", "__float__", "__index__", "__add__", "__radd__", "__sub__",
-    "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__call__", "__round__",
-    "__abs__", "__neg__", "__reversed__",
-):
-    setattr(_Placeholder, _name, _Placeholder._stop)
-
-
-@dataclass(frozen=True)
-class _Answered:
-    name: str
-    arguments: Any
-    content: str
-
-    def matches(self, name: str, arguments: dict[str, Any]) -> bool:
-        if name != self.name:
-            return False
-        try:
-            sent = json.loads(self.arguments) if isinstance(self.arguments, str) else self.arguments
-            return bool(sent == json.loads(json.dumps(arguments)))
-        except (TypeError, ValueError):
-            return False
-
-
-def _has_placeholder(value: Any) -> bool:
-    if type(value) is _Placeholder:
-        return True
-    if type(value) in (list, tuple):
-        return any(_has_placeholder(v) for v in value)
-    if type(value) is dict:
-        return any(_has_placeholder(v) for v in value.values())
-    return False
-
-
-def parse_result(content: str) -> tuple[bool, Any, str | None]:
-    """A ``tool`` message's content read back: (ok, value, error message)."""
-    try:
-        value = json.loads(content)
-    except (json.JSONDecodeError, TypeError):
-        return True, content, None
-    if isinstance(value, dict) and set(value) == {"error"}:
-        return False, None, str(value["error"])
-    if isinstance(value, dict) and value.get("ok") is False and "error" in value:
-        return False, None, str(value["error"])
-    return True, value, None
-
-
-def answered_calls(messages: list[dict[str, Any]]) -> list[_Answered]:
-    """The tool calls of the conversation that got a result, in the order they were made."""
-    results = {m.get("tool_call_id"): str(m.get("content") or "")
-               for m in messages if m.get("role") == "tool"}
-    answered: list[_Answered] = []
-    for message in messages:
-        if message.get("role") != "assistant":
-            continue
-        for call in message.get("tool_calls") or []:
-            content = results.get(call.get("id"))
-            if content is None:
-                return answered  # the conversation stops making sense here
-            fn = call.get("function") or {}
-            answered.append(_Answered(str(fn.get("name", "")), fn.get("arguments"), content))
-    return answered
 
 
 def call_id(task_id: str, index: int) -> str:
@@ -189,49 +113,55 @@ class ScriptedProvider:
     def tool_calling_reply(
         self, messages: list[dict[str, Any]], *, parallel: bool = False
     ) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
-        """(final answer text, []) or ("", the next calls), from the results so far."""
-        from tasks.api import ApiProxy, ToolError
+        """(final answer text, []) or ("", the next calls), from the results so far.
 
-        history = answered_calls(messages)
-        used: set[int] = set()
-        pending: list[tuple[str, dict[str, Any]]] = []
-
-        def call(name: str, arguments: dict[str, Any]) -> Any:
-            if _has_placeholder(arguments):
-                raise _Pending
-            # The earliest result of this same call not used yet. A repair that repeats a call
-            # of the failed attempt's batch (a create that did succeed) reuses its result
-            # instead of writing twice, as a careful model would.
-            for index, answered in enumerate(history):
-                if index not in used and answered.matches(name, arguments):
-                    used.add(index)
-                    ok, value, error = parse_result(answered.content)
-                    if not ok:
-                        raise ToolError(error or "the tool failed")
-                    return value
-            pending.append((name, dict(arguments)))
-            if not parallel:
-                raise _Pending
-            return _Placeholder()
-
+        The rules (reuse what the conversation already holds, one call per round or every
+        call whose arguments are known) are ``engine.providers.program_play``'s.
+        """
+        play = ProgramPlay(answered_calls(messages), parallel=parallel, is_read=reads_only,
+                           error_type=ToolError)
         failure = ""
-        for program in self.task.reference:
-            printed: list[str] = []
-            scope = {"__name__": "__scripted__", "api": ApiProxy(call), "ToolError": ToolError,
-                     "print": _printer(printed)}
-            try:
-                exec(compile(program, f"<reference program of {self.task.id}>", "exec"), scope)
-            except _Pending:
-                return "", pending
-            except Exception as exc:  # this attempt failed: like a model, try the next idea
-                if pending:
-                    return "", pending
-                failure = f"{type(exc).__name__}: {exc}"
+        for number, program in enumerate(self.task.reference):
+            outcome = _play_program(play, program, f"<reference program {number + 1} of "
+                                                   f"{self.task.id}>")
+            if isinstance(outcome, BaseException):  # this attempt failed: try the next idea
+                if play.pending:
+                    return "", play.pending
+                failure = f"{type(outcome).__name__}: {outcome}"
                 continue
-            if pending:
-                return "", pending
-            return "".join(printed).strip(), []
+            if play.pending:
+                return "", play.pending
+            return outcome, []
         return f"I could not complete the task. The last error was: {failure}", []
+
+
+def _play_program(play: ProgramPlay, program: str, filename: str) -> str | BaseException:
+    """Run one reference program in ``play``: what it printed, or the error it ended with.
+
+    Returns "" with ``play.pending`` set when it stopped for results not back yet. With
+    parallel calls, a replay that skipped statements but found nothing to ask (a case the
+    isolation rules do not foresee) is played again one call at a time, so the agent always
+    makes progress.
+    """
+    printed: list[str] = []
+    scope: dict[str, Any] = {"__name__": "__scripted__", "api": ApiProxy(play.call),
+                             "ToolError": ToolError, "print": _printer(printed),
+                             SKIP_NAME: play.skip}
+    try:
+        code = (isolate(program, filename) if play.parallel
+                else compile(program, filename, "exec"))
+        exec(code, scope)
+    except Pending:
+        return ""
+    except Exception as exc:
+        return exc
+    if play.skipped and not play.pending:
+        fallback = ProgramPlay(play.history, parallel=False, is_read=play.is_read,
+                               error_type=play.error_type)
+        outcome = _play_program(fallback, program, filename)
+        play.pending[:] = fallback.pending
+        return outcome
+    return "" if play.skipped else "".join(printed).strip()
 
 
 def _printer(sink: list[str]) -> Any:
