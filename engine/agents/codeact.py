@@ -3,17 +3,43 @@
 The system prompt carries the Python API text once. Each reply's fenced Python runs in the
 run's own sandbox session (one interpreter for the whole run, so names persist between rounds,
 as in the CodeAct paper's kernel); only what the program printed — or its error, for the model
-to fix — goes back as the next user message. A reply with no code is the final answer.
+to fix — goes back as the next user message.
+
+What a reply does (the same rules are told to the model in ``prompts/codeact_system.md``):
+
+- **Its code.** Fenced blocks are read by CommonMark's rules (``engine.agents.code_blocks``):
+  ``python``/``py``/``python3`` blocks, and unlabelled blocks that are a Python program.
+- **Several blocks** run in reply order as one program, once: models split a program into
+  steps with prose between them, and smolagents joins blocks the same way. A block that
+  repeats an earlier block of the same reply, or a program already run in this run (the same
+  syntax tree: whitespace and comments do not count), is left out; when others still run,
+  the output says so in one line.
+- **No program runs twice by accident.** A reply whose only code was already run — a final
+  answer that quotes its program — runs nothing and is the answer. To run the same thing
+  again on purpose, the model changes it (the prompt says so); its names are still defined.
+  When the sandbox had to restart (state lost), earlier programs may run again.
+- **Nothing to run.** A reply without new code is the final answer, unless it is clearly not
+  one: empty, ending on a colon or an ellipsis, announcing a step ("Let me first look up the
+  user."), or nothing but code that already ran. Such a reply gets one nudge per run: a user
+  message counted under "results" (it is what the environment answers, like the empty-output
+  hint), shown as a non-fatal ``RunError(kind="nudge")``. After that, such a reply is the
+  answer, so a model that only talks cannot loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
+from engine.agents.code_blocks import (
+    FencedBlock,
+    ReplyParts,
+    announces_action,
+    program_key,
+    read_reply,
+)
 from engine.agents.common import Agent
 from engine.agents.parts import AgentError, Reply, RunCancelled, one_sentence
 from engine.events import CodeBlock, Event, ExecutionResult, Mode, RunError
@@ -21,17 +47,24 @@ from engine.providers.base import ChatRequest
 
 SandboxFactory = Callable[[Callable[[str, dict[str, Any]], dict[str, Any]], Any], Any]
 
-_FENCE = re.compile(r"```[ \t]*(?:python3?|py)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
 EMPTY_OUTPUT_HINT = (
     "Hint: the program printed nothing. Only printed output comes back to you: print() the "
     "values you need, or reply without code if the task is done."
 )
-
-
-def extract_code(text: str) -> str | None:
-    """The Python of a reply: every ```python block, joined; None if there is none."""
-    blocks = [b.strip("\n") for b in _FENCE.findall(text) if b.strip()]
-    return "\n\n".join(blocks) if blocks else None
+NUDGE = (
+    "Nothing ran: your reply has no ```python block, and it does not read as a final answer. "
+    "To act, reply with a ```python block; if the task is done, reply with the final answer in "
+    "plain words."
+)
+NUDGE_REPEAT = (
+    "Nothing ran: the program in your reply already ran in round {round} (its output is above) "
+    "and is not run again (its names are still defined). To act, reply with a changed "
+    "```python block; if the task is done, reply with the final answer in plain words."
+)
+REPEAT_NOTE = (
+    "Note: {count} block(s) of your reply did not run again: identical to the program of round "
+    "{rounds}, which already ran."
+)
 
 
 def default_sandbox(host_call: Callable[[str, dict[str, Any]], dict[str, Any]],
@@ -53,6 +86,8 @@ class CodeActAgent(Agent):
         self.sandbox_factory = sandbox_factory or default_sandbox
         self.sandbox: Any = None
         self._sandbox_start: asyncio.Task[Any] | None = None
+        self._ran: dict[str, int] = {}  # program_key of each program and block run -> round
+        self._nudged = False
 
     async def setup(self) -> None:
         from tasks.catalog import guest_api_spec
@@ -109,16 +144,26 @@ class CodeActAgent(Agent):
 
     async def act(self, reply: Reply) -> AsyncIterator[Event]:
         self.add_message({"role": "assistant", "content": reply.text}, "assistant")
-        code = extract_code(reply.text)
-        if code is None:
-            self.answer = reply.text.strip()
-            self.done = True
+        parts = read_reply(reply.text)
+        fresh, repeats = self._split_repeats(parts.python)
+        if not fresh:
+            async for ev in self._answer_or_nudge(reply.text, parts, repeats):
+                yield ev
             return
+        code = "\n\n".join(block.code for block in fresh)
+        for key in {program_key(code), *(program_key(block.code) for block in fresh)}:
+            self._ran.setdefault(key, self.round)
         yield self.event(CodeBlock, round=self.round, code=code)
         result = await self._execute(code)
         content = result.for_model()
+        if result.state_lost:  # a new interpreter: what earlier programs defined may be re-run
+            self._ran = {key: n for key, n in self._ran.items() if n == self.round}
         if not (result.output or "").strip() and not result.error and not result.limit:
             content = f"{content.rstrip()}\n{EMPTY_OUTPUT_HINT}".strip()
+        if repeats:
+            rounds = ", ".join(str(r) for r in sorted({r for _, r in repeats}))
+            note = REPEAT_NOTE.format(count=len(repeats), rounds=rounds)
+            content = f"{content.rstrip()}\n{note}".strip()
         self.add_message({"role": "user", "content": content}, "results")
         yield self.event(
             ExecutionResult, round=self.round, output=result.output or "", error=result.error,
@@ -132,6 +177,44 @@ class CodeActAgent(Agent):
                 RunError, round=self.round, kind="sandbox", fatal=False,
                 message=f"The sandbox stopped the program: the {result.limit} limit was hit.{lost}",
             )
+
+    def _split_repeats(
+        self, blocks: tuple[FencedBlock, ...]
+    ) -> tuple[list[FencedBlock], list[tuple[FencedBlock, int]]]:
+        """(blocks to run, [(block left out, round it already ran in)]): a block repeating an
+        earlier one of the same reply is dropped silently, one already run is reported."""
+        fresh: list[FencedBlock] = []
+        repeats: list[tuple[FencedBlock, int]] = []
+        seen: set[str] = set()
+        for block in blocks:
+            key = program_key(block.code)
+            if key in self._ran:
+                repeats.append((block, self._ran[key]))
+            elif key not in seen:
+                seen.add(key)
+                fresh.append(block)
+        return fresh, repeats
+
+    async def _answer_or_nudge(self, text: str, parts: ReplyParts,
+                               repeats: list[tuple[FencedBlock, int]]) -> AsyncIterator[Event]:
+        """A reply with nothing new to run: the answer, or once per run a nudge to act."""
+        # Only code, all of it already run, is no more an answer than an announcement is.
+        not_an_answer = announces_action(parts) or bool(repeats and not parts.prose)
+        if self._nudged or not not_an_answer:
+            self.answer = text.strip()
+            self.done = True
+            return
+        self._nudged = True
+        if repeats:
+            nudge = NUDGE_REPEAT.format(round=repeats[0][1])
+            told = (f"The reply only repeated the program of round {repeats[0][1]}, which did "
+                    "not run again; the model was asked once to act or answer.")
+        else:
+            nudge = NUDGE
+            told = ("The reply had no code to run and did not read as an answer; the model was "
+                    "asked once to act or answer.")
+        self.add_message({"role": "user", "content": nudge}, "results")
+        yield self.event(RunError, round=self.round, kind="nudge", fatal=False, message=told)
 
     def interrupt(self) -> None:
         if self.sandbox is not None:
