@@ -18,7 +18,10 @@ from reply_styles import (
 
 from engine.agents import CodeActAgent
 from engine.agents.codeact import EMPTY_OUTPUT_HINT, NUDGE
+from engine.controller import Race
 from engine.events import CodeBlock, ExecutionResult, RoundStarted, RunError, event_from_dict
+from engine.record_export import export_text
+from engine.records import load_run
 from engine.run import RunConfig
 from wasm_sandbox import ExecutionResult as SandboxResult
 
@@ -200,3 +203,19 @@ async def test_after_the_sandbox_lost_its_state_earlier_programs_may_run_again()
                              text("42")])
     await collect(_agent(provider, sandbox).run())
     assert sandbox.codes[2] == "def helper():\n    return 42\n\nprint(helper())"
+
+
+async def test_a_nudge_is_recorded_exported_and_replayed_the_same_way() -> None:
+    provider = FakeProvider([text("Let me first look up the user."),
+                             text(f"{FENCE}python\nprint(42)\n{FENCE}"), text("42")])
+    agent = CodeActAgent(fake_task(), provider, RunConfig(),
+                         sandbox_factory=lambda host_call, api: FakeSandbox())
+    await collect(agent.run())
+    record = load_run(agent.race_id)
+    assert "**Notice (nudge):** The reply had no code to run" in export_text(record, "markdown")
+    replay = Race(fake_task(), ("codeact",),
+                  RunConfig(provider="replay", replay_path=agent.race_id, record=False),
+                  sandbox_factory=lambda host_call, api: FakeSandbox())
+    events = [e async for e in replay.events()]
+    assert [e.kind for e in events if isinstance(e, RunError)] == ["nudge"]
+    assert events[-1].success and events[-1].rounds == 3
