@@ -187,6 +187,8 @@ def _blocks(lines: list[str]) -> list[FencedBlock]:
 def _extend_through_string(lines: list[str], start: int, end: int, markup: str,
                            code: str) -> tuple[str, int] | None:
     """(code, end) of a block cut by a fence line inside a triple-quoted string, or None."""
+    if '"""' not in code and "'''" not in code:
+        return None  # no triple-quoted string: spare the parse
     error = _syntax_error(code)
     if error is None or not error.startswith(_UNTERMINATED):
         return None
