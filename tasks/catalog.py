@@ -9,12 +9,14 @@ order is the positional order of the Python API: ``list(page, page_size, **filte
 from __future__ import annotations
 
 from functools import cache
+from typing import TypedDict
 
 from tasks.resources import RESOURCES, RESOURCES_BY_NAME
 from tasks.schema import (
     ACTIONS,
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    PY_TYPES,
     Field,
     Param,
     Resource,
@@ -28,6 +30,7 @@ __all__ = [
     "RESOURCES",
     "RESOURCES_BY_NAME",
     "Field",
+    "GuestFunction",
     "Param",
     "Resource",
     "ToolSpec",
@@ -122,12 +125,59 @@ def tool_spec(name: str) -> ToolSpec | None:
     return _by_name().get(name)
 
 
-def guest_api_spec() -> dict[str, dict[str, list[str]]]:
-    """resource -> action -> ordered parameter names, to build ``api.<resource>.<action>``."""
-    spec: dict[str, dict[str, list[str]]] = {}
-    for s in _specs():
-        spec.setdefault(s.resource, {})[s.action] = [p.name for p in s.params]
-    return spec
+class GuestFunction(TypedDict):
+    """One function of the sandbox guest's ``api`` (the shape of ``wasm_sandbox.GuestFunction``).
+
+    ``path`` is the dotted attribute path under ``api``, ``params`` the ordered parameter names,
+    ``signature`` the Python signature shown to the model, ``doc`` one line.
+    """
+
+    path: str
+    params: list[str]
+    signature: str
+    doc: str
+
+
+# What the descriptions do not already say about the value returned (records are dicts).
+_PAGE = " Returns a page: items, page, page_size, total, has_more, next_page."
+_RETURNS = {"list": _PAGE, "search": _PAGE, "delete": " Returns deleted, id, resource."}
+
+
+def _py_param(p: Param) -> str:
+    kind = PY_TYPES[p.type]
+    if p.enum:
+        kind = "Literal[" + ", ".join(f'"{v}"' for v in p.enum) + "]"
+    if p.required:
+        return f"{p.name}: {kind}"
+    if p.default is None:
+        return f"{p.name}: {kind} | None = None"
+    default = f'"{p.default}"' if isinstance(p.default, str) else repr(p.default)
+    return f"{p.name}: {kind} = {default}"
+
+
+def _guest_function(s: ToolSpec) -> GuestFunction:
+    params = ", ".join(_py_param(p) for p in s.params)
+    return GuestFunction(
+        path=f"{s.resource}.{s.action}",
+        params=[p.name for p in s.params],
+        signature=f"api.{s.resource}.{s.action}({params}) -> dict",
+        doc=s.description + _RETURNS.get(s.action, ""),
+    )
+
+
+@cache
+def _guest_api() -> tuple[tuple[str, GuestFunction], ...]:
+    return tuple((s.name, _guest_function(s)) for s in _specs())
+
+
+def guest_api_spec() -> dict[str, GuestFunction]:
+    """Flat tool name -> ``GuestFunction`` for all 120 tools (path ``"<resource>.<action>"``).
+
+    A fresh dict of fresh copies on each call, so callers may change what they get.
+    """
+    return {name: GuestFunction(path=fn["path"], params=list(fn["params"]),
+                                signature=fn["signature"], doc=fn["doc"])
+            for name, fn in _guest_api()}
 
 
 READ_ACTIONS = frozenset({"list", "get", "search"})

@@ -14,11 +14,10 @@ from functools import cache
 from typing import Any
 
 from tasks.catalog import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RESOURCES, tool_specs
-from tasks.schema import Field, Param, Resource
+from tasks.schema import PY_TYPES, Field, Param, Resource
 
 _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
                "date": "string"}
-_PY_TYPES = {"str": "str", "int": "int", "float": "float", "bool": "bool", "date": "str"}
 
 
 def _schema(p: Param) -> dict[str, Any]:
@@ -90,7 +89,7 @@ class Deleted:
 
 
 def _py_field(res: Resource, f: Field) -> str:
-    kind = _PY_TYPES[f.type]
+    kind = PY_TYPES[f.type]
     if f.enum:
         kind = "Literal[" + ",".join(f'"{v}"' for v in f.enum) + "]"
     if not f.required:

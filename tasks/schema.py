@@ -13,6 +13,9 @@ FieldType = Literal["str", "int", "float", "bool", "date"]
 ACTIONS: tuple[str, ...] = ("list", "get", "create", "update", "delete", "search")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# How each field type is spelled in the Python renderings (dates travel as ISO strings).
+PY_TYPES: dict[str, str] = {"str": "str", "int": "int", "float": "float", "bool": "bool",
+                            "date": "str"}
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,22 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from wasm_sandbox import Limits, Sandbox, runtime
+from wasm_sandbox import GuestFunction, Limits, Sandbox, runtime
+
+
+def guest_function(path: str, params: list[str], doc: str = "") -> GuestFunction:
+    """A ``GuestFunction`` whose signature lists the parameters untyped."""
+    return GuestFunction(path=path, params=params, signature=f"api.{path}({', '.join(params)})",
+                         doc=doc or f"The toy {path}.")
+
 
 TOY_API = {
-    "users": {"get": ["id"], "search": ["query", "limit"], "echo": ["payload"]},
-    "notes": {"list": [], "create": ["text"]},
+    "users_get": guest_function("users.get", ["id"], "Get one user by id."),
+    "users_search": guest_function("users.search", ["query", "limit"],
+                                   "Search users by words in their name."),
+    "users_echo": guest_function("users.echo", ["payload"], "Return the payload unchanged."),
+    "notes_list": guest_function("notes.list", [], "List every note."),
+    "notes_create": guest_function("notes.create", ["text"], "Create a note with this text."),
 }
 SMALL = Limits(
     cpu_seconds=1.0,

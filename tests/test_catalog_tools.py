@@ -10,6 +10,7 @@ from tasks.catalog import (
     tool_spec,
     tool_specs,
 )
+from wasm_sandbox import check_guest_api
 
 
 def test_there_are_120_tools_from_20_resources_and_6_actions() -> None:
@@ -56,9 +57,17 @@ def test_params_follow_the_positional_order_of_the_python_api() -> None:
         assert all(p.description for p in s.params)
 
 
-def test_guest_api_spec_maps_every_tool_to_its_ordered_params() -> None:
+def test_guest_api_spec_maps_every_flat_tool_name_to_its_path_params_and_signature() -> None:
     spec = guest_api_spec()
-    assert set(spec) == set(RESOURCES_BY_NAME)
+    assert list(spec) == [s.name for s in tool_specs()]
     for s in tool_specs():
-        assert spec[s.resource][s.action] == [p.name for p in s.params]
-    assert spec["users"]["search"][0] == "query"
+        fn = spec[s.name]
+        assert fn["path"] == f"{s.resource}.{s.action}"
+        assert fn["params"] == [p.name for p in s.params]
+        assert fn["signature"].startswith(f"api.{s.resource}.{s.action}(")
+        assert fn["doc"].startswith(s.description) and "\n" not in fn["doc"]
+    assert spec["users_get"]["signature"] == "api.users.get(id: int) -> dict"
+    assert spec["users_search"]["params"][0] == "query"
+    assert check_guest_api(spec) == spec  # the sandbox accepts it as it is
+
+

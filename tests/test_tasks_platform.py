@@ -103,7 +103,9 @@ def test_api_proxy_maps_positional_arguments_and_rejects_too_many(platform) -> N
     assert api.tasks.list(2, 5)["page"] == 2
     with pytest.raises(ToolError, match="at most 1 positional"):
         api.tasks.get(1, 2)
-    with pytest.raises(AttributeError, match="resources are"):
+    assert api.users.get(id=1)["id"] == 1
+    with pytest.raises(AttributeError, match=r"^api has no 'widgets'\. Valid names: users, "):
         api.widgets  # noqa: B018
-    with pytest.raises(AttributeError, match="has no function 'find'"):
-        api.tasks.find  # noqa: B018
+    with pytest.raises(AttributeError, match=r"^api\.tasks has no 'gett'\. Did you mean "
+                       r"api\.tasks\.get\? Valid names: get, list, "):
+        api.tasks.gett  # noqa: B018

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from wasm_sandbox.api import TOOL_NAME
 from wasm_sandbox.limits import Limits
 
 HostCall = Callable[[str, dict], dict]
@@ -37,7 +38,7 @@ class HostCalls:
             call_id = int(seq)
             name = raw_name.decode("ascii")
             args = json.loads(raw_args)
-            if not name.isidentifier() or not isinstance(args, dict):
+            if not TOOL_NAME.fullmatch(name) or not isinstance(args, dict):
                 raise TypeError
         except (ValueError, TypeError, RecursionError, UnicodeDecodeError):
             return self._reply(0, "0", "malformed host call on the bridge")

@@ -14,9 +14,10 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
+from wasm_sandbox.api import GuestFunction, check_guest_api
 from wasm_sandbox.bridge import BridgeClosed, BridgeTimeout, write_all
 from wasm_sandbox.hostcalls import HostCall, HostCalls, Output
 from wasm_sandbox.limits import Limits
@@ -28,19 +29,6 @@ GRACE_SECONDS = 0.5  # the child's own watchdog gets this long before the app ki
 STARTUP_SECONDS = 30.0
 RAW_FLOOD_BYTES = 16 << 20  # bytes written around print() before the execution is ended
 _LIMITS = {"cpu", "memory", "output", "host_calls", "argument_size", "crash"}
-
-
-def _check_api(guest_api: Mapping[str, Mapping[str, Sequence[str]]]) -> dict:
-    spec: dict[str, dict[str, list[str]]] = {}
-    for resource, actions in guest_api.items():
-        if not resource.isidentifier():
-            raise ValueError(f"guest_api resource {resource!r} is not a Python identifier")
-        spec[resource] = {}
-        for action, params in actions.items():
-            if not action.isidentifier():
-                raise ValueError(f"guest_api action {resource}.{action} is not an identifier")
-            spec[resource][action] = [str(p) for p in params]
-    return spec
 
 
 class _Lost(Exception):
@@ -55,16 +43,18 @@ class _Lost(Exception):
 class Sandbox:
     """A stateful Python interpreter in WebAssembly, with host calls and hard limits.
 
-    ``host_call(name, arguments)`` answers the guest's ``api.<resource>.<action>(...)`` calls
-    with the wire dict (``{"ok": True, "value": ...}`` or ``{"ok": False, "error": ...}``);
-    ``guest_api`` maps resource -> action -> ordered parameter names. One interpreter lives
-    across ``run`` calls; a limit that kills it gets a fresh one (the result says so).
+    ``guest_api`` maps flat tool names to ``GuestFunction`` dicts (``wasm_sandbox.api``): the
+    guest's ``api.<path>(...)`` becomes ``host_call(flat name, arguments by parameter name)``,
+    answered with the wire dict (``{"ok": True, "value": ...}`` or ``{"ok": False, "error":
+    ...}``). One interpreter lives across ``run`` calls; a limit that kills it gets a fresh one
+    (the result says so). Raises ``ValueError`` (one sentence) for a malformed ``guest_api`` and
+    ``SandboxError`` when the interpreter cannot be set up.
     """
 
     def __init__(
         self,
         host_call: HostCall,
-        guest_api: Mapping[str, Mapping[str, Sequence[str]]],
+        guest_api: Mapping[str, GuestFunction],
         limits: Limits | None = None,
         cache_dir: Path | str | None = None,
     ) -> None:
@@ -72,7 +62,7 @@ class Sandbox:
         self.runtime: RuntimeInfo = prepare(Path(cache_dir) if cache_dir is not None else None)
         self._host_call = host_call
         self._token = secrets.token_hex(16)
-        init = {"token": self._token, "api": _check_api(guest_api),
+        init = {"token": self._token, "api": check_guest_api(guest_api),
                 "limits": self.limits.to_dict()}
         self._init_line = json.dumps(init).encode() + b"\n"
         self._max_line = self.limits.argument_bytes + (64 << 10)  # room for a done line

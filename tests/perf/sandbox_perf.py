@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from wasm_sandbox import Limits, Sandbox, process, runtime  # noqa: E402
 
-API = {"bench": {"echo": ["value"]}}
+API = {"bench_echo": {"path": "bench.echo", "params": ["value"],
+                     "signature": "api.bench.echo(value)", "doc": "Return the value."}}
 
 
 def echo(name: str, args: dict) -> dict:

@@ -184,19 +184,22 @@ def _host_call(name, args):
     raise ToolError(payload if isinstance(payload, str) else f"{name} failed")
 
 
-class _Action:
-    __slots__ = ("__doc__", "_name", "_params", "_qual")
+class ApiFunction:
+    # api.<path>(...): one host call with the flat tool name, arguments by parameter name.
+    # (No class docstring: each instance's __doc__ slot holds the tool's one-line doc.)
+    __slots__ = ("__doc__", "_name", "_params", "_path", "_signature")
 
-    def __init__(self, resource, action, params):
-        self._name = f"{resource}_{action}"
-        self._qual = f"api.{resource}.{action}"
+    def __init__(self, name, path, params, signature, doc):
+        self._name = name
+        self._path = "api." + path
         self._params = tuple(params)
-        self.__doc__ = f"{self._qual}({', '.join(self._params)})"
+        self._signature = signature
+        self.__doc__ = doc
 
     def __call__(self, *args, **kwargs):
         if len(args) > len(self._params):
             raise TypeError(
-                f"{self._qual}() takes at most {len(self._params)} positional arguments "
+                f"{self._path}() takes at most {len(self._params)} positional arguments "
                 f"({len(args)} given)"
             )
         merged = {}
@@ -204,30 +207,67 @@ class _Action:
             merged[pname] = value
         for key, value in kwargs.items():
             if key in merged:
-                raise TypeError(f"{self._qual}() got multiple values for argument '{key}'")
+                raise TypeError(f"{self._path}() got multiple values for argument '{key}'")
             merged[key] = value
         return _host_call(self._name, merged)
 
     def __repr__(self):
-        return f"<{self.__doc__}>"
+        return f"<function {self._signature}>"
 
 
-class _Namespace:
-    def __init__(self, label, members):
-        self.__dict__.update(members)
+class ApiNamespace:
+    """``api`` and ``api.<prefix>``: attributes are the functions and namespaces under it."""
+
+    def __init__(self, label):
         self._label = label
 
+    def _names(self):
+        return [k for k in self.__dict__ if not k.startswith("_")]
+
+    def __getattr__(self, name):  # only reached for names that are not members
+        if name.startswith("__"):
+            raise AttributeError(name)  # protocol look-ups (copy, pickle) stay quiet
+        raise AttributeError(_unknown_name(self._label, name, self._names()))
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"{self._label} is a namespace, not a function; it has: "
+                        f"{', '.join(self._names())}")
+
+    def __dir__(self):
+        return self._names()
+
     def __repr__(self):
-        names = ", ".join(k for k in self.__dict__ if not k.startswith("_"))
-        return f"<{self._label}: {names}>"
+        return f"<{self._label}: {', '.join(self._names())}>"
+
+
+def _unknown_name(label, name, names):
+    """One sentence for a misspelled ``api`` attribute: the closest names first, then the rest."""
+    import difflib  # only on this error path: about 4 ms inside WebAssembly
+
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    rest = [n for n in names if n not in close]
+    shown = close + rest[: max(0, 40 - len(close))]
+    more = len(names) - len(shown)
+    hint = f" Did you mean {', '.join(label + '.' + c for c in close)}?" if close else ""
+    listing = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return f"{label} has no {name!r}.{hint} Valid names: {listing}."
 
 
 def _build_api(spec):
-    resources = {}
-    for resource, actions in spec.items():
-        members = {a: _Action(resource, a, p) for a, p in actions.items()}
-        resources[resource] = _Namespace(f"api.{resource}", members)
-    return _Namespace("api", resources)
+    """Nested ``ApiNamespace`` objects from flat tool name -> {path, params, signature, doc}."""
+    root = ApiNamespace("api")
+    for name, fn in spec.items():
+        parts = fn["path"].split(".")
+        node = root
+        for depth, part in enumerate(parts[:-1]):
+            child = node.__dict__.get(part)
+            if child is None:
+                child = node.__dict__[part] = ApiNamespace("api." + ".".join(parts[: depth + 1]))
+            node = child
+        node.__dict__[parts[-1]] = ApiFunction(
+            name, fn["path"], fn["params"], fn["signature"], fn["doc"]
+        )
+    return root
 
 
 # -- tracebacks that show the model its own lines, never this file --------------------------
