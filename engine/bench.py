@@ -1,41 +1,54 @@
 """The headless bench: the article's table, measured on our tasks, from the same events.
 
-``run_bench`` runs one ``Race`` per task and repeat (both modes at once, as the app does) and
-reads only the ``RunFinished`` events; ``render`` prints the result. Tokens are the whole run's,
-input plus output, summed over its rounds: the API's own figures when the provider reports them
-(every round), else the local Tekken count.
+``run_bench`` runs one ``Race`` per task and repeat (every chosen mode at once, as the app does)
+and reads only the ``RunFinished`` events; ``engine.bench_render`` prints the result. Tokens are
+the whole run's, input plus output, summed over its rounds: the API's own figures when the
+provider reports them (every round), else the local Tekken count.
 
-``--format json`` prints this document (schema ``codeact-explorer/bench/1``; keys are only ever
-added, never renamed or removed)::
+Savings are computed for each mode against the baseline mode (``engine.modes.BASELINE``, tool
+calling), **only over pairs in which both runs succeeded** (repeat *i* of the baseline with
+repeat *i* of the mode): a run that failed or errored at 0 tokens must not read as "100% saved".
+Where no pair succeeded the savings are null with the reason.
+
+``--format json`` prints this document (schema ``codeact-explorer/bench/2``; within a schema
+keys are only ever added, never renamed or removed)::
 
     {
-      "schema": "codeact-explorer/bench/1",
+      "schema": "codeact-explorer/bench/2",
       "provider": "scripted", "model": "scripted-reference", "scripted": true,
       "repeat": 1, "parallel_tool_calls": false, "wall_seconds": 3.1,
+      "modes": ["tool_calling", "codeact"], "baseline": "tool_calling",
       "tasks": [
         {"id": "...", "title": "...", "seed": true,      # one of the article's five tasks
-         "tool_calling": {"tokens": 60123, "input_tokens": 60000, "output_tokens": 123,
-                          "token_source": "local" | "api", "local_tokens": 60123,
-                          "rounds": 4.0, "success": true,
-                          "successes": 1, "runs": 1, "stop_reasons": ["answered"],
-                          "cost_usd": 0.0061, "seconds": 0.4,
-                          "breakdown": {"system": 0, "tools": 0, "task": 0, "assistant": 0,
-                                        "results": 0},
-                          "verdict": []},           # the checker's reasons when it failed
-         "codeact": {... same keys ...},
-         "savings": 0.912,                      # 1 - codeact/tool_calling tokens, or null
+         "runs": {
+           "tool_calling": {"tokens": 60123, "input_tokens": 60000, "output_tokens": 123,
+                            "token_source": "local" | "api", "local_tokens": 60123,
+                            "rounds": 4.0, "success": true,
+                            "successes": 1, "runs": 1, "stop_reasons": ["answered"],
+                            "cost_usd": 0.0061, "seconds": 0.4,
+                            "first_round_input_tokens": 18500,
+                            "breakdown": {"system": 0, "tools": 0, "task": 0, "assistant": 0,
+                                          "results": 0},
+                            "verdict": []},          # the checker's reasons when it failed
+           "codeact": {... same keys ...}},
+         "savings": {"codeact": {"value": 0.912, "pairs": 1, "why": null}},
+                      # value: 1 - mode/baseline tokens over the successful pairs, or null
+                      # with "why" ("tool calling failed", ...)
          "article": {"tool_calling_tokens": 51932, "codeact_tokens": 4323, "savings": 0.917,
-                     "rounds": [4, 1]} | null}  # the article's own figures, seed tasks only
+                     "rounds": [4, 1]} | null}       # the article's own figures, seed tasks
       ],
-      "averages": {"tool_calling_tokens": 68000.0, "codeact_tokens": 4500.0, "savings": 0.91,
-                   "tool_calling_rounds": 5.0, "codeact_rounds": 2.0,
-                   "successes": {"tool_calling": 5, "codeact": 5}, "tasks": 5},
+      "averages": {
+        "tasks": 5,
+        "modes": {"tool_calling": {"tokens": 68000.0, "rounds": 5.0, "successes": 5,
+                                   "first_round_input_tokens": 18500.0}, ...},
+        "savings": {"codeact": {"value": 0.91, "pairs": 5, "of": 5}}},
+                    # the mean of the per-task savings over the tasks whose pair succeeded
       "article_averages": {"tool_calling_tokens": 68809.8, "codeact_tokens": 4535.8,
                            "savings": 0.912} | null
     }
 
-Numbers are means over the repeats (tokens rounded to integers). Token counts are per task and
-mode; "rounds" counts model requests (a CodeAct run is normally one program, then the answer).
+Numbers are means over the repeats (tokens rounded to integers). "rounds" counts model requests
+(a CodeAct run is normally one program, then the answer).
 """
 
 from __future__ import annotations
@@ -46,10 +59,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.controller import Race
-from engine.events import MODES, TOKEN_SOURCES, RunFinished
+from engine.events import TOKEN_SOURCES, RoundStarted, RunFinished
+from engine.modes import BASELINE, DEFAULT_RACE, mode
+from engine.modes import label as mode_label
 from engine.run import RunConfig
 
-SCHEMA = "codeact-explorer/bench/1"
+SCHEMA = "codeact-explorer/bench/2"
 
 # The article's table (Mistral Small, free tier), in its order; matched to our seed tasks.
 ARTICLE_ROWS: tuple[tuple[str, int, int, int, int], ...] = (
@@ -70,6 +85,13 @@ class ModeStats:
 
     runs: list[RunFinished] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    first_round_input: list[int] = field(default_factory=list)
+
+    @staticmethod
+    def total(run: RunFinished) -> int:
+        """The run's tokens, input plus output (the API's when it reported them)."""
+        i, o, _ = ModeStats.tokens_of(run)
+        return i + o
 
     @staticmethod
     def tokens_of(run: RunFinished) -> tuple[int, int, str]:
@@ -100,6 +122,7 @@ class ModeStats:
             "stop_reasons": [r.stop_reason for r in self.runs],
             "cost_usd": round(self.mean([r.cost_usd for r in self.runs]), 6),
             "seconds": round(self.mean(self.seconds), 3),
+            "first_round_input_tokens": round(self.mean(self.first_round_input)),
             "breakdown": breakdown,
             "verdict": self.runs[-1].verdict if self.runs and not self.runs[-1].success else [],
         }
@@ -112,19 +135,33 @@ class TaskResult:
     article: tuple[str, int, int, int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        modes = {m: s.to_dict() for m, s in self.modes.items()}
-        tool, code = modes.get("tool_calling"), modes.get("codeact")
-        savings = None
-        if tool and code and tool["tokens"]:
-            savings = round(1 - code["tokens"] / tool["tokens"], 4)
         article = None
         if self.article:
             _, at, ac, rt, rc = self.article
             article = {"tool_calling_tokens": at, "codeact_tokens": ac,
                        "savings": round(1 - ac / at, 4), "rounds": [rt, rc]}
         return {"id": self.task.id, "title": self.task.title,
-                "seed": bool(getattr(self.task, "article", False)), **modes,
-                "savings": savings, "article": article}
+                "seed": bool(getattr(self.task, "article", False)),
+                "runs": {m: s.to_dict() for m, s in self.modes.items()},
+                "savings": {m: self.savings(m) for m in self.modes if m != BASELINE.id
+                            and BASELINE.id in self.modes},
+                "article": article}
+
+    def savings(self, mode_id: str) -> dict[str, Any]:
+        """``mode_id`` against the baseline over the pairs in which both runs succeeded:
+        ``{"value": 0.91 | None, "pairs": n, "why": None | "one sentence"}``."""
+        base, other = self.modes[BASELINE.id].runs, self.modes[mode_id].runs
+        pairs = [(b, o) for b, o in zip(base, other, strict=False) if b.success and o.success]
+        if not pairs:
+            failed = [mode_label(m) for m, runs in ((BASELINE.id, base), (mode_id, other))
+                      if not runs or not all(r.success for r in runs)]
+            why = (f"{' and '.join(failed)} failed" if failed else "no run") + "; no savings"
+            return {"value": None, "pairs": 0, "why": why}
+        b_tokens = sum(ModeStats.total(b) for b, _ in pairs)
+        o_tokens = sum(ModeStats.total(o) for _, o in pairs)
+        value = round(1 - o_tokens / b_tokens, 4) if b_tokens else None
+        return {"value": value, "pairs": len(pairs),
+                "why": None if value is not None else "the baseline used no tokens"}
 
 
 @dataclass
@@ -136,30 +173,38 @@ class BenchReport:
     repeat: int
     results: list[TaskResult]
     wall_seconds: float
+    modes: tuple[str, ...] = DEFAULT_RACE
 
     def to_dict(self) -> dict[str, Any]:
         tasks = [r.to_dict() for r in self.results]
         return {
             "schema": SCHEMA, "provider": self.provider, "model": self.model,
-            "scripted": self.scripted, "repeat": self.repeat,
+            "scripted": self.scripted, "repeat": self.repeat, "modes": list(self.modes),
+            "baseline": BASELINE.id,
             "parallel_tool_calls": self.config.parallel_tool_calls,
             "wall_seconds": round(self.wall_seconds, 3), "tasks": tasks,
-            "averages": _averages(tasks), "article_averages": _article_averages(tasks),
+            "averages": _averages(tasks, self.modes), "article_averages": _article_averages(tasks),
         }
 
 
-def _averages(tasks: list[dict[str, Any]]) -> dict[str, Any]:
+def _averages(tasks: list[dict[str, Any]], modes: Sequence[str]) -> dict[str, Any]:
     def mean(values: list[float]) -> float | None:
         return round(sum(values) / len(values), 4) if values else None
 
-    both = [t for t in tasks if "tool_calling" in t and "codeact" in t]
-    out: dict[str, Any] = {"tasks": len(tasks), "successes": {}}
-    for mode in MODES:
-        present = [t[mode] for t in tasks if mode in t]
-        out[f"{mode}_tokens"] = mean([m["tokens"] for m in present])
-        out[f"{mode}_rounds"] = mean([m["rounds"] for m in present])
-        out["successes"][mode] = sum(1 for m in present if m["success"])
-    out["savings"] = mean([t["savings"] for t in both if t["savings"] is not None])
+    out: dict[str, Any] = {"tasks": len(tasks), "modes": {}, "savings": {}}
+    for m in modes:
+        present = [t["runs"][m] for t in tasks if m in t["runs"]]
+        out["modes"][m] = {
+            "tokens": mean([r["tokens"] for r in present]),
+            "rounds": mean([r["rounds"] for r in present]),
+            "first_round_input_tokens": mean([r["first_round_input_tokens"] for r in present]),
+            "successes": sum(1 for r in present if r["success"]),
+        }
+        if m == BASELINE.id or BASELINE.id not in modes:
+            continue
+        values = [t["savings"][m]["value"] for t in tasks
+                  if t["savings"].get(m, {}).get("value") is not None]
+        out["savings"][m] = {"value": mean(values), "pairs": len(values), "of": len(tasks)}
     return out
 
 
@@ -192,17 +237,19 @@ async def run_bench(
     config: RunConfig,
     *,
     repeat: int = 1,
-    modes: Sequence[str] = MODES,
+    modes: Sequence[str] = DEFAULT_RACE,
     progress: Progress | None = None,
     replay_paths: dict[str, str] | None = None,
     sandbox_factory: Callable[..., Any] | None = None,
 ) -> BenchReport:
-    """Run every task ``repeat`` times in both modes; the report of what the races did."""
+    """Run every task ``repeat`` times in each of ``modes`` (ids of ``engine.modes``, raced
+    together); the report of what the races did. ``UnknownModeError`` for an unknown mode."""
     started = time.monotonic()
+    modes = tuple(mode(m).id for m in dict.fromkeys(modes))
     results = [TaskResult(t, {m: ModeStats() for m in modes}, article_row(t, tasks))
                for t in tasks]
     total, done = len(tasks) * repeat, 0
-    provider, model, scripted = config.provider, config.model or "", config.provider != "mistral"
+    provider, model, scripted = config.provider, config.model or "", False
     for result in results:
         task_config = config
         if replay_paths is not None:
@@ -215,6 +262,8 @@ async def run_bench(
             async for event in race.events():
                 if event.type == "run_started":
                     model, scripted = event.model, event.scripted
+                if isinstance(event, RoundStarted) and event.round == 1:
+                    result.modes[event.mode].first_round_input.append(event.input_tokens)
                 if isinstance(event, RunFinished):
                     stats = result.modes[event.mode]
                     stats.runs.append(event)
@@ -223,4 +272,4 @@ async def run_bench(
     if progress:
         progress("", done, total)
     return BenchReport(config, provider, model, scripted, repeat, results,
-                       time.monotonic() - started)
+                       time.monotonic() - started, modes)

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from engine.events import TOKEN_SOURCE_LABELS, TOKEN_SOURCES
+from engine.modes import label as mode_label
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -23,7 +24,7 @@ def render(report: dict[str, Any], fmt: str, *, breakdown: bool = False) -> str:
     md = fmt == "markdown"
     parts = [_title(report, md), _grid(*_main_rows(report), md)]
     if breakdown:
-        parts.append(("### " if md else "") + "Where the input tokens went (all tasks, means)")
+        parts.append(("### " if md else "") + "Where the tokens went (means per task)")
         parts.append(_grid(*_breakdown_rows(report), md))
     parts.append(_notes(report))
     return "\n\n".join(p for p in parts if p) + "\n"
@@ -45,50 +46,63 @@ def _title(report: dict[str, Any], md: bool) -> str:
     label = "scripted (a reference agent: the mechanics and the token economics, not a model)"
     provider = label if report["scripted"] and report["provider"] == "scripted" else (
         f"{report['provider']} ({report['model']})")
-    line = f"CodeAct vs tool calling — provider: {provider}, {report['repeat']} run(s) per task"
+    modes = " vs ".join(mode_label(m) for m in report["modes"])
+    line = f"{modes} — provider: {provider}, {report['repeat']} run(s) per task"
     if report.get("parallel_tool_calls"):
         line += ", parallel tool calls"
     return f"## {line}" if md else line
 
 
-def _success(task: dict[str, Any]) -> str:
-    marks = []
-    for mode in ("tool_calling", "codeact"):
-        if mode in task:
-            m = task[mode]
-            mark = "yes" if m["success"] else "no"
-            if m["runs"] > 1:
-                mark = f"{m['successes']}/{m['runs']}"
-            marks.append(mark)
-    return " / ".join(marks)
+def _mark(stats: dict[str, Any]) -> str:
+    if stats["runs"] > 1:
+        return f"{stats['successes']}/{stats['runs']}"
+    return "yes" if stats["success"] else "no"
+
+
+def _savings_cell(entry: dict[str, Any] | None, repeat: int) -> str:
+    if not entry or entry.get("value") is None:
+        return "—"
+    cell = _pct(entry["value"])
+    return f"{cell} ({entry['pairs']}/{repeat})" if repeat > 1 and entry["pairs"] < repeat else cell
 
 
 def _main_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    tasks = report["tasks"]
+    tasks, modes, base = report["tasks"], report["modes"], report["baseline"]
     show_article = any(t.get("article") for t in tasks)
-    header = ["Task", "Tool tokens", "CodeAct tokens", "Savings", "Rounds", "Success"]
+    header = ["Task"]
+    for m in modes:
+        header.append(f"{mode_label(m)} tokens")
+        if m != base and base in modes:
+            header.append("Savings")
+    header += ["Rounds", "Success"]
     if show_article:
         header += ["Article: tool / CodeAct", "Savings", "Rounds"]
     rows = []
     for t in tasks:
-        tool, code = t.get("tool_calling"), t.get("codeact")
-        rounds = (f"{_rounds(tool['rounds']) if tool else '-'} → "
-                  f"{_rounds(code['rounds']) if code else '-'}")
-        row = [t["title"], _n(tool["tokens"]) if tool else "-",
-               _n(code["tokens"]) if code else "-", _pct(t["savings"]), rounds, _success(t)]
+        row = [t["title"]]
+        for m in modes:
+            row.append(_n(t["runs"][m]["tokens"]))
+            if m != base and base in modes:
+                row.append(_savings_cell(t["savings"].get(m), report["repeat"]))
+        row.append(" → ".join(_rounds(t["runs"][m]["rounds"]) for m in modes))
+        row.append(" / ".join(_mark(t["runs"][m]) for m in modes))
         if show_article:
             a = t.get("article")
             row += ([f"{a['tool_calling_tokens']:,} / {a['codeact_tokens']:,}", _pct(a["savings"]),
                      f"{a['rounds'][0]} → {a['rounds'][1]}"] if a else ["", "", ""])
         rows.append(row)
     avg = report["averages"]
-    succ = avg["successes"]
-    last = ["Average", _n(avg.get("tool_calling_tokens")), _n(avg.get("codeact_tokens")),
-            _pct(avg.get("savings")),
-            f"{_rounds(avg.get('tool_calling_rounds') or 0)} → "
-            f"{_rounds(avg.get('codeact_rounds') or 0)}",
-            f"{succ.get('tool_calling', 0)}/{avg['tasks']} / "
-            f"{succ.get('codeact', 0)}/{avg['tasks']}"]
+    last = ["Average"]
+    for m in modes:
+        last.append(_n(avg["modes"][m]["tokens"]))
+        if m != base and base in modes:
+            sv = avg["savings"].get(m) or {}
+            cell = _pct(sv.get("value")) if sv.get("value") is not None else "—"
+            if sv.get("pairs", 0) < sv.get("of", 0):
+                cell += f" ({sv['pairs']}/{sv['of']} pairs)"
+            last.append(cell)
+    last.append(" → ".join(_rounds(avg["modes"][m]["rounds"] or 0) for m in modes))
+    last.append(" / ".join(f"{avg['modes'][m]['successes']}/{avg['tasks']}" for m in modes))
     if show_article:
         aa = report.get("article_averages") or {}
         last += [f"{_n(aa.get('tool_calling_tokens'))} / {_n(aa.get('codeact_tokens'))}",
@@ -98,50 +112,52 @@ def _main_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 
 
 def _breakdown_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    modes = [m for m in ("tool_calling", "codeact") if any(m in t for t in report["tasks"])]
-    totals = {m: {s: 0 for s in TOKEN_SOURCES} for m in modes}
-    outputs = dict.fromkeys(modes, 0)
-    for t in report["tasks"]:
-        for m in modes:
-            if m in t:
-                for s in TOKEN_SOURCES:
-                    totals[m][s] += t[m]["breakdown"].get(s, 0)
-                outputs[m] += t[m]["output_tokens"]
-    header = ["Source", *(("Tool calling" if m == "tool_calling" else "CodeAct") for m in modes)]
-    grand = {m: sum(totals[m].values()) + outputs[m] for m in modes}
+    """Per mode, the mean over tasks of each source's input tokens per run (and its share)."""
+    modes, tasks = report["modes"], report["tasks"]
+    n = max(1, len(tasks))
+    means = {m: {s: sum(t["runs"][m]["breakdown"].get(s, 0) for t in tasks) / n
+                 for s in TOKEN_SOURCES} for m in modes}
+    outputs = {m: sum(t["runs"][m]["output_tokens"] for t in tasks) / n for m in modes}
+    header = ["Source (mean per task)", *(mode_label(m) for m in modes)]
+    grand = {m: sum(means[m].values()) + outputs[m] for m in modes}
     rows = []
     for s in TOKEN_SOURCES:
-        rows.append([TOKEN_SOURCE_LABELS[s], *(_share(totals[m][s], grand[m]) for m in modes)])
+        rows.append([TOKEN_SOURCE_LABELS[s], *(_share(means[m][s], grand[m]) for m in modes)])
     rows.append(["output (model's replies)", *(_share(outputs[m], grand[m]) for m in modes)])
     rows.append(["total", *(_n(grand[m]) for m in modes)])
     return header, rows
 
 
-def _share(value: int, total: int) -> str:
+def _share(value: float, total: float) -> str:
     pct = f" ({value / total * 100:.0f}%)" if total else ""
-    return f"{value:,}{pct}"
+    return f"{round(value):,}{pct}"
 
 
 def _notes(report: dict[str, Any]) -> str:
-    sources = {t[m]["token_source"] for t in report["tasks"] for m in ("tool_calling", "codeact")
-               if m in t}
+    modes = report["modes"]
+    sources = {t["runs"][m]["token_source"] for t in report["tasks"] for m in modes}
     counted = ("tokens as reported by the API" if sources == {"api"} else
                "tokens counted locally with Mistral's Tekken tokenizer "
                "(input + output, all rounds)")
-    lines = [f"Tokens: {counted}. Rounds: model requests per run.",
+    lines = [f"Tokens: {counted}. Rounds: model requests per run. Savings: against "
+             f"{mode_label(report['baseline'])}, only where both runs succeeded.",
              f"Wall time: {report['wall_seconds']:.1f} s."]
     for task in report["tasks"]:
-        for mode in ("tool_calling", "codeact"):
-            stats = task.get(mode)
-            if stats and stats["token_source"] == "api":
+        for m in modes:
+            stats = task["runs"][m]
+            if stats["token_source"] == "api":
                 diff = stats["local_tokens"] - stats["tokens"]
-                lines.append(f"{task['title']} ({mode.replace('_', ' ')}): API {stats['tokens']:,}"
+                lines.append(f"{task['title']} ({mode_label(m)}): API {stats['tokens']:,}"
                              f" tokens, local Tekken count {stats['local_tokens']:,} ({diff:+,}).")
-    failed = [(t["title"], m, t[m]["verdict"]) for t in report["tasks"]
-              for m in ("tool_calling", "codeact") if m in t and t[m]["verdict"]]
-    for title, mode, verdict in failed:
-        reasons = "; ".join(r.rstrip(".") for r in verdict)
-        lines.append(f"{title} ({mode.replace('_', ' ')}) failed: {reasons}.")
+    for task in report["tasks"]:
+        for m in modes:
+            verdict = task["runs"][m]["verdict"]
+            if verdict:
+                reasons = "; ".join(r.rstrip(".") for r in verdict)
+                lines.append(f"{task['title']} ({mode_label(m)}) failed: {reasons}.")
+        for m, entry in task["savings"].items():
+            if entry.get("value") is None and entry.get("why"):
+                lines.append(f"{task['title']}: no savings for {mode_label(m)} — {entry['why']}.")
     return "\n".join(lines)
 
 
@@ -164,26 +180,30 @@ def _grid(header: list[str], rows: list[list[str]], md: bool) -> str:
 def _csv(report: dict[str, Any], breakdown: bool) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    modes = report["modes"]
     head = ["task_id", "title", "seed"]
-    for m in ("tool_calling", "codeact"):
+    for m in modes:
         head += [f"{m}_tokens", f"{m}_input_tokens", f"{m}_output_tokens", f"{m}_rounds",
-                 f"{m}_success", f"{m}_cost_usd"]
+                 f"{m}_success", f"{m}_cost_usd", f"{m}_first_round_input_tokens"]
         if breakdown:
             head += [f"{m}_{s}" for s in TOKEN_SOURCES]
-    head += ["savings", "article_tool_calling_tokens", "article_codeact_tokens",
-             "article_savings"]
+    savings_modes = [m for m in modes if m != report["baseline"] and report["baseline"] in modes]
+    head += [f"{m}_savings" for m in savings_modes]
+    head += ["article_tool_calling_tokens", "article_codeact_tokens", "article_savings"]
     writer.writerow(head)
     for t in report["tasks"]:
         row: list[Any] = [t["id"], t["title"], str(t["seed"]).lower()]
-        for m in ("tool_calling", "codeact"):
-            d = t.get(m)
-            row += ([d["tokens"], d["input_tokens"], d["output_tokens"], d["rounds"],
-                     str(d["success"]).lower(), d["cost_usd"]] if d else [""] * 6)
+        for m in modes:
+            d = t["runs"][m]
+            row += [d["tokens"], d["input_tokens"], d["output_tokens"], d["rounds"],
+                    str(d["success"]).lower(), d["cost_usd"], d["first_round_input_tokens"]]
             if breakdown:
-                row += [d["breakdown"].get(s, 0) if d else "" for s in TOKEN_SOURCES]
+                row += [d["breakdown"].get(s, 0) for s in TOKEN_SOURCES]
+        for m in savings_modes:
+            value = t["savings"][m]["value"]
+            row.append("" if value is None else value)
         a = t.get("article") or {}
-        row += [t["savings"] if t["savings"] is not None else "",
-                a.get("tool_calling_tokens", ""), a.get("codeact_tokens", ""),
+        row += [a.get("tool_calling_tokens", ""), a.get("codeact_tokens", ""),
                 a.get("savings", "")]
         writer.writerow(row)
     return out.getvalue()

@@ -1,4 +1,4 @@
-"""``Race``: both agents on the same task at once, as one merged stream of events.
+"""``Race``: agents of several modes on the same task at once, as one merged stream of events.
 
 The TUI and the bench drive runs only through this. Each agent runs in its own asyncio task on
 its own platform copy (and, for CodeAct, its own sandbox); their events are merged in the order
@@ -15,15 +15,18 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from engine.agents import AGENTS, Agent, StepGate
+from engine.agents import Agent, StepGate
 from engine.agents.parts import new_race_id, one_sentence
-from engine.events import MODES, Event, Mode, RunError, RunFinished
+from engine.events import Event, RunError, RunFinished
+from engine.modes import DEFAULT_RACE, ModeSpec, mode
 from engine.prompts import load_prompts
-from engine.providers import make_provider
+from engine.providers import ProviderOptions, make_provider
 from engine.providers.base import ChatRequest, Provider, ProviderError, StreamChunk
 from engine.run import RunConfig
+from engine.toolbox import Toolbox
 
-ProviderFactory = Callable[..., Provider]
+# (provider name, options) -> a provider; ``engine.providers.make_provider`` by default.
+ProviderFactory = Callable[[str, ProviderOptions], Provider]
 _DONE = object()
 
 
@@ -44,7 +47,8 @@ class _UnavailableProvider:
 
 
 class Race:
-    """Runs ``task`` in each of ``modes`` concurrently under one ``RunConfig``.
+    """Runs ``task`` in each of ``modes`` (ids of ``engine.modes``) concurrently under one
+    ``RunConfig``; ``ValueError`` (``UnknownModeError``) for an unknown or empty list of modes.
 
     ``step_mode`` can be set at any time; ``step()`` lets every waiting agent play one round;
     ``cancel()`` stops both (each ends with ``RunFinished(stop_reason="cancelled")``);
@@ -55,25 +59,25 @@ class Race:
     def __init__(
         self,
         task: Any,
-        modes: Sequence[Mode] = MODES,
+        modes: Sequence[str] = DEFAULT_RACE,
         config: RunConfig | None = None,
         *,
         provider_factory: ProviderFactory | None = None,
         sandbox_factory: Callable[..., Any] | None = None,
     ) -> None:
         self.task = task
-        self.modes: tuple[Mode, ...] = tuple(dict.fromkeys(modes))
-        unknown = [m for m in self.modes if m not in AGENTS]
-        if not self.modes or unknown:
-            raise ValueError(f"modes must be among {', '.join(MODES)}; got {list(modes)}")
+        self.specs: tuple[ModeSpec, ...] = tuple(mode(m) for m in dict.fromkeys(modes))
+        if not self.specs:
+            raise ValueError("a race needs at least one mode")
+        self.modes: tuple[str, ...] = tuple(s.id for s in self.specs)
         self.config = config or RunConfig()
         self.race_id = new_race_id(task.id)
-        self.run_ids: dict[Mode, str] = {m: f"{self.race_id}-{m}" for m in self.modes}
-        self.results: dict[Mode, RunFinished] = {}
+        self.run_ids: dict[str, str] = {m: f"{self.race_id}-{m}" for m in self.modes}
+        self.results: dict[str, RunFinished] = {}
         self._gate = StepGate()
         self._provider_factory = provider_factory or make_provider
         self._sandbox_factory = sandbox_factory
-        self._agents: dict[Mode, Agent] = {}
+        self._agents: dict[str, Agent] = {}
         self._cancelled = False
         self._started = False
 
@@ -100,13 +104,13 @@ class Race:
     def finished(self) -> bool:
         return self._started and len(self.results) == len(self.modes)
 
-    def _provider(self, mode: Mode) -> Provider:
+    def _provider(self, spec: ModeSpec, tools: Callable[[], Toolbox]) -> Provider:
         c = self.config
+        options = ProviderOptions(task=self.task, mode=spec, model=c.model, pace=c.pace,
+                                  replay_path=c.replay_path, tools=tools,
+                                  server_url=c.server_url)
         try:
-            return self._provider_factory(
-                c.provider, task=self.task, mode=mode, model=c.model, pace=c.pace,
-                replay_path=c.replay_path,
-            )
+            return self._provider_factory(c.provider, options)
         except ProviderError as exc:
             return _UnavailableProvider(c.provider, c.model, exc)
         except Exception as exc:
@@ -116,22 +120,27 @@ class Race:
 
     def _build(self) -> None:
         prompts = self.config.prompts or load_prompts(self.task.id)
-        providers = {mode: self._provider(mode) for mode in self.modes}
-        pacers = [p.pacer for p in providers.values() if hasattr(p, "pacer")]
-        for provider in providers.values():
-            if pacers and hasattr(provider, "pacer"):
+        pacer: Any = None
+        agents = self._agents
+        for spec in self.specs:
+
+            def tools(mode_id: str = spec.id) -> Toolbox:
+                return agents[mode_id].open_tools()
+
+            provider = self._provider(spec, tools)
+            if hasattr(provider, "pacer"):
                 # One request budget for the race: a slow tier's rate is per key, not per agent.
-                provider.pacer = pacers[0]
-        for mode, provider in providers.items():
+                pacer = pacer or provider.pacer
+                provider.pacer = pacer
             kwargs: dict[str, Any] = {}
-            if mode == "codeact" and self._sandbox_factory is not None:
+            if spec.needs_sandbox and self._sandbox_factory is not None:
                 kwargs["sandbox_factory"] = self._sandbox_factory
-            self._agents[mode] = AGENTS[mode](
-                self.task, provider, self.config, prompts=prompts, gate=self._gate,
-                run_id=self.run_ids[mode], race_id=self.race_id, **kwargs,
+            self._agents[spec.id] = spec.agent(
+                self.task, provider, self.config, spec=spec, prompts=prompts, gate=self._gate,
+                run_id=self.run_ids[spec.id], race_id=self.race_id, **kwargs,
             )
             if self._cancelled:
-                self._agents[mode].cancel()
+                self._agents[spec.id].cancel()
 
     async def events(self) -> AsyncIterator[Event]:
         """Start the race; yield both agents' events as they happen, until both finished."""

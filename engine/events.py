@@ -12,9 +12,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-Mode = Literal["tool_calling", "codeact"]
-MODES: tuple[Mode, ...] = ("tool_calling", "codeact")
-MODE_LABELS: dict[str, str] = {"tool_calling": "Tool calling", "codeact": "CodeAct"}
+# A mode id of ``engine.modes`` (the registry; events stay free of it so a recording of a mode
+# that no longer exists still loads).
+Mode = str
 
 # Where the input tokens of a request come from. The meter and the bench break input down by
 # these keys; every request's breakdown sums to its input token count.

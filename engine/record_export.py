@@ -17,7 +17,6 @@ import json
 from typing import Any
 
 from engine.events import (
-    MODE_LABELS,
     TOKEN_SOURCES,
     CodeBlock,
     ExecutionResult,
@@ -29,6 +28,7 @@ from engine.events import (
     ToolResult,
     Usage,
 )
+from engine.modes import label as mode_label
 
 FORMATS = ("markdown", "json", "csv")
 _LONG = 4000  # characters of one tool result or output shown in Markdown before cutting
@@ -109,7 +109,7 @@ def _markdown(record: Any) -> str:
         "scripted") else ""
     lines += [f"- Task: `{task.get('id', '')}`", f"- Provider: {provider}{label}",
               f"- Model: {head.get('model', '')}", f"- Started: {head.get('started', '')}", ""]
-    lines += ["| | " + " | ".join(MODE_LABELS.get(m, m) for m in record.agents) + " |",
+    lines += ["| | " + " | ".join(mode_label(m) for m in record.agents) + " |",
               "|---|" + "---|" * len(record.agents)]
     finished = {m: a.finished for m, a in record.agents.items()}
 
@@ -125,7 +125,7 @@ def _markdown(record: Any) -> str:
     row("Cost (USD)", lambda f: f"{f.cost_usd:.4f}")
     lines += ["", "## Task prompt", "", _quote(_task_prompt(record)), ""]
     for mode, agent in record.agents.items():
-        lines += _agent_markdown(MODE_LABELS.get(mode, mode), agent)
+        lines += _agent_markdown(mode_label(mode), agent)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.events import Event, EventFormatError, RunFinished, event_from_dict
+from engine.modes import MODE_IDS
 from engine.providers.base import ChatRequest, Finish, StreamChunk, TextChunk, ToolCallChunk
 from engine.settings import paths
 
@@ -279,7 +280,8 @@ def _summary(race_id: str, agents: list[AgentRecord]) -> RunSummary:
 
 
 def _mode_order(record: AgentRecord) -> int:
-    return {"tool_calling": 0, "codeact": 1}.get(record.mode, 2)
+    """Registry order (``engine.modes``); a mode no longer registered goes last."""
+    return MODE_IDS.index(record.mode) if record.mode in MODE_IDS else len(MODE_IDS)
 
 
 def list_runs() -> list[RunSummary]:

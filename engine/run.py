@@ -19,7 +19,7 @@ DEFAULT_MAX_ROUNDS = 10  # the article's round limit
 class RunConfig:
     """Provider, model and agent options of a run (both agents of a race share it).
 
-    - ``provider``: "scripted" (offline default), "mistral" or "replay".
+    - ``provider``: a name of ``engine.providers.PROVIDERS`` ("scripted", the offline default).
     - ``model``: None for the provider's default.
     - ``pace``: seconds between streamed chunks for the scripted and replay providers (0 = instant).
     - ``parallel_tool_calls``: let the tool-calling model ask for several calls in one round.
@@ -28,6 +28,7 @@ class RunConfig:
     - ``prompts``: None for ``engine.prompts.load_prompts()`` (defaults + saved overrides).
     - ``record``: write a JSONL run record under ``paths().runs``.
     - ``replay_path``: the recorded run (file or run id) the replay provider plays back.
+    - ``server_url``: a self-hosted endpoint for a live provider (None: its default).
     """
 
     provider: str = "scripted"
@@ -39,6 +40,7 @@ class RunConfig:
     prompts: PromptSet | None = None
     record: bool = True
     replay_path: Path | str | None = None
+    server_url: str | None = None
 
     def rounds_for(self, task: Any) -> int:
         """The round limit for ``task``: this config's, else the task's, else 10."""
@@ -55,4 +57,5 @@ class RunConfig:
             "max_rounds": self.max_rounds,
             "record": self.record,
             "replay_path": str(self.replay_path) if self.replay_path is not None else None,
+            "server_url": self.server_url,
         }

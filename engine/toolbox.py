@@ -32,7 +32,8 @@ class GuestFunction(TypedDict):
 
     - ``path``: dotted attribute path under ``api`` (``"users.get"``, ``"read_query"``);
     - ``params``: ordered parameter names (positional arguments map onto them);
-    - ``signature``: the Python signature as shown to the model (``"api.users.get(id: int) -> dict"``);
+    - ``signature``: the Python signature shown to the model
+      (``"api.users.get(id: int) -> dict"``);
     - ``doc``: one line describing the tool.
     """
 
@@ -89,3 +90,19 @@ class Toolbox(Protocol):
     def judge(self, task: Any, answer: str) -> Verdict: ...
 
     def close(self) -> None: ...
+
+
+def api_summary(guest_api: dict[str, GuestFunction]) -> str:
+    """One sentence about a guest API, for the discovery prompt's ``{summary}``:
+    ``"it has 120 functions in 20 namespaces (users, teams, ...)."``."""
+    namespaces: list[str] = []
+    for fn in guest_api.values():
+        head, dot, _ = fn["path"].partition(".")
+        if dot and head not in namespaces:
+            namespaces.append(head)
+    count = len(guest_api)
+    noun = "function" if count == 1 else "functions"
+    if not namespaces:
+        return f"it has {count} {noun}."
+    return (f"it has {count} {noun} in {len(namespaces)} namespaces "
+            f"({', '.join(namespaces)}).")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-import types
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -93,16 +91,13 @@ class FakeSandbox:
 
 
 def install_checker(monkeypatch: Any, judge: Callable[..., tuple[bool, list[str]]]) -> None:
-    """Replace ``tasks.checkers`` by one whose ``check`` calls ``judge(task, answer, final)``."""
-    module = types.ModuleType("tasks.checkers")
+    """Make the platform toolbox judge by ``judge(task, answer, final platform)``."""
 
     def check(task: Any, answer: str, initial: Any, final: Any) -> Any:
         ok, reasons = judge(task, answer, final)
         return SimpleNamespace(success=ok, reasons=reasons)
 
-    module.check = check  # type: ignore[attr-defined]
-    module.CHECKERS = {"fake": check}  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tasks.checkers", module)
+    monkeypatch.setattr("engine.toolboxes.platform.check", check)
 
 
 async def collect(events: AsyncIterator[Any]) -> list[Any]:

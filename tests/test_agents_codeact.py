@@ -20,12 +20,14 @@ from engine.agents import CodeActAgent
 from engine.agents.codeact import EMPTY_OUTPUT_HINT, NUDGE
 from engine.controller import Race
 from engine.events import CodeBlock, ExecutionResult, RoundStarted, RunError, event_from_dict
+from engine.modes import mode
 from engine.record_export import export_text
 from engine.records import load_run
 from engine.run import RunConfig
 from wasm_sandbox import ExecutionResult as SandboxResult
 
 NO_RECORD = RunConfig(record=False)
+CODEACT = mode("codeact")
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +36,7 @@ def _checker(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _agent(provider: FakeProvider, sandbox: FakeSandbox, **task: object) -> CodeActAgent:
-    return CodeActAgent(fake_task(**task), provider, NO_RECORD,
+    return CodeActAgent(fake_task(**task), provider, NO_RECORD, spec=CODEACT,
                         sandbox_factory=lambda host_call, api: sandbox)
 
 
@@ -83,7 +85,8 @@ async def test_a_sandbox_that_cannot_start_ends_the_run_with_one_error() -> None
         raise RuntimeError("python.wasm is missing; run `codeact-explorer doctor`")
 
     provider = FakeProvider([text("```python\nprint(1)\n```")])
-    agent = CodeActAgent(fake_task(), provider, NO_RECORD, sandbox_factory=broken)
+    agent = CodeActAgent(fake_task(), provider, NO_RECORD, spec=CODEACT,
+                         sandbox_factory=broken)
     events = await collect(agent.run())
     error = next(e for e in events if isinstance(e, RunError))
     assert error.fatal and error.kind == "sandbox" and "python.wasm is missing" in error.message
@@ -100,7 +103,8 @@ async def test_the_host_call_reaches_the_runs_own_platform() -> None:
         return FakeSandbox()
 
     provider = FakeProvider([text("```python\nprint(42)\n```"), text("42")])
-    await collect(CodeActAgent(fake_task(), provider, NO_RECORD, sandbox_factory=factory).run())
+    await collect(CodeActAgent(fake_task(), provider, NO_RECORD, spec=CODEACT,
+                               sandbox_factory=factory).run())
     assert seen["wire"]["ok"] is True and seen["wire"]["value"]["id"] == 1  # type: ignore[index]
     assert seen["missing"]["ok"] is False  # type: ignore[index]
     assert seen["api"]["users_get"]["path"] == "users.get"  # type: ignore[index]
@@ -208,7 +212,7 @@ async def test_after_the_sandbox_lost_its_state_earlier_programs_may_run_again()
 async def test_a_nudge_is_recorded_exported_and_replayed_the_same_way() -> None:
     provider = FakeProvider([text("Let me first look up the user."),
                              text(f"{FENCE}python\nprint(42)\n{FENCE}"), text("42")])
-    agent = CodeActAgent(fake_task(), provider, RunConfig(),
+    agent = CodeActAgent(fake_task(), provider, RunConfig(), spec=CODEACT,
                          sandbox_factory=lambda host_call, api: FakeSandbox())
     await collect(agent.run())
     record = load_run(agent.race_id)

@@ -7,6 +7,7 @@ from engine_fakes import FakeProvider, collect, fake_task, install_checker, text
 
 from engine.agents import CodeActAgent, ToolCallingAgent
 from engine.events import RunStarted
+from engine.modes import mode
 from engine.prompts import (
     PromptSet,
     default_text,
@@ -20,10 +21,11 @@ from engine.settings import paths
 
 def test_defaults_are_package_files_and_codeact_has_the_api_placeholder() -> None:
     defaults = PromptSet.defaults()
-    assert "{api}" in defaults.codeact_system and "{api}" not in defaults.tool_calling_system
-    assert defaults.codeact_system == default_text("codeact_system")
+    codeact = defaults.system_template("codeact_system")
+    assert "{api}" in codeact and "{api}" not in defaults.system_template("tool_calling_system")
+    assert codeact == default_text("codeact_system")
     assert defaults.overridden() == []
-    sent = defaults.system_prompt("codeact", "def f(): ...")
+    sent = defaults.system_prompt("codeact_system", api="def f(): ...")
     assert "def f(): ..." in sent and "{api}" not in sent
     assert defaults.task_prompt(" Do it. ") == "Do it."
     assert PromptSet.from_dict(defaults.to_dict()) == defaults
@@ -32,16 +34,17 @@ def test_defaults_are_package_files_and_codeact_has_the_api_placeholder() -> Non
 def test_overrides_are_saved_loaded_and_reset() -> None:
     assert load_prompts() == PromptSet.defaults()
     save_override("tool_calling_system", "Call tools. Be quick.")
-    assert load_prompts().tool_calling_system == "Call tools. Be quick."
+    assert load_prompts().system_template("tool_calling_system") == "Call tools. Be quick."
     assert load_prompts().overridden() == ["tool_calling_system"]
-    edited = PromptSet(load_prompts().tool_calling_system, "Write Python.\n{api}", task="Hi")
+    edited = load_prompts().with_system("codeact_system", "Write Python.\n{api}")
+    edited = PromptSet(edited.systems, task="Hi")
     written = save_override(edited, task_id="find-user")
     assert len(written) == 3 and all(p.is_relative_to(paths().prompt_overrides) for p in written)
     assert load_prompts("find-user").task == "Hi" and load_prompts("other").task is None
-    assert load_prompts().codeact_system == "Write Python.\n{api}"
+    assert load_prompts().system_template("codeact_system") == "Write Python.\n{api}"
     reset_overrides(task_id="find-user")
     assert load_prompts("find-user").task is None
-    assert load_prompts().codeact_system == "Write Python.\n{api}"
+    assert load_prompts().system_template("codeact_system") == "Write Python.\n{api}"
     reset_overrides()
     assert load_prompts() == PromptSet.defaults()
     with pytest.raises(ValueError):
@@ -56,12 +59,14 @@ def test_saving_a_default_removes_its_override() -> None:
 
 async def test_a_run_sends_its_prompts_and_records_which(monkeypatch: pytest.MonkeyPatch) -> None:
     install_checker(monkeypatch, lambda task, answer, final: (True, []))
-    prompts = PromptSet("Tools only.", "Python only.\n{api}", task="Find Lena, briefly.")
+    prompts = PromptSet({"tool_calling_system": "Tools only.",
+                         "codeact_system": "Python only.\n{api}"}, task="Find Lena, briefly.")
     tool = FakeProvider([text("Done.")])
     code = FakeProvider([text("Done.")])
     config = RunConfig(record=False, prompts=prompts)
-    tool_events = await collect(ToolCallingAgent(fake_task(), tool, config).run())
-    await collect(CodeActAgent(fake_task(), code, config,
+    tool_events = await collect(ToolCallingAgent(fake_task(), tool, config,
+                                                 spec=mode("tool_calling")).run())
+    await collect(CodeActAgent(fake_task(), code, config, spec=mode("codeact"),
                                sandbox_factory=lambda h, a: None).run())
     assert tool.requests[0].messages[0] == {"role": "system", "content": "Tools only."}
     assert tool.requests[0].messages[1] == {"role": "user", "content": "Find Lena, briefly."}
@@ -71,4 +76,4 @@ async def test_a_run_sends_its_prompts_and_records_which(monkeypatch: pytest.Mon
     assert isinstance(started, RunStarted)
     assert started.prompts["system"] == "Tools only."
     assert started.prompts["task"] == "Find Lena, briefly."
-    assert started.prompts["overridden"] == "tool_calling_system,codeact_system,task"
+    assert started.prompts["overridden"] == "codeact_system,tool_calling_system,task"

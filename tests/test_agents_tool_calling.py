@@ -18,10 +18,12 @@ from engine.events import (
     ToolResult,
     Usage,
 )
+from engine.modes import mode
 from engine.providers.base import ApiUsage, Finish, ProviderError, TextChunk
 from engine.run import RunConfig
 
 NO_RECORD = RunConfig(record=False)
+TOOLS = mode("tool_calling")
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +40,7 @@ async def test_every_round_sends_all_120_schemas_and_results_go_back_as_tool_mes
         calls(("c1", "users_search", '{"query": "Lena Okafor"}')),
         text("Lena Okafor is on the team."),
     ])
-    agent = ToolCallingAgent(fake_task(), provider, NO_RECORD)
+    agent = ToolCallingAgent(fake_task(), provider, NO_RECORD, spec=TOOLS)
     events = await collect(agent.run())
     assert all(len(r.tools) == 120 for r in provider.requests)
     second = provider.requests[1].messages
@@ -59,7 +61,7 @@ async def test_tokens_are_split_by_source_and_history_grows_each_round() -> None
         calls(("c1", "users_search", '{"query": "Lena"}')),
         [TextChunk("Lena."), Finish("stop", ApiUsage(100, 5))],
     ])
-    events = await collect(ToolCallingAgent(fake_task(), provider, NO_RECORD).run())
+    events = await collect(ToolCallingAgent(fake_task(), provider, NO_RECORD, spec=TOOLS).run())
     starts = _of(events, RoundStarted)
     for start in starts:
         assert set(start.breakdown) == set(TOKEN_SOURCES)
@@ -80,7 +82,7 @@ async def test_bad_calls_go_back_to_the_model_as_errors() -> None:
               ("c3", "users_get", '{"id": 999999}'), ("c4", "users_get", "[1]")),
         text("Lena."),
     ])
-    events = await collect(ToolCallingAgent(fake_task(), provider, NO_RECORD).run())
+    events = await collect(ToolCallingAgent(fake_task(), provider, NO_RECORD, spec=TOOLS).run())
     results = _of(events, ToolResult)
     assert [r.ok for r in results] == [False, False, False, False]
     assert "not valid JSON" in results[0].content
@@ -94,7 +96,7 @@ async def test_bad_calls_go_back_to_the_model_as_errors() -> None:
 
 async def test_round_limit_ends_the_run() -> None:
     provider = FakeProvider(lambda request: calls(("c", "users_list", "{}")))
-    agent = ToolCallingAgent(fake_task(max_rounds=3), provider, NO_RECORD)
+    agent = ToolCallingAgent(fake_task(max_rounds=3), provider, NO_RECORD, spec=TOOLS)
     events = await collect(agent.run())
     finished = events[-1]
     assert finished.stop_reason == "max_rounds" and finished.rounds == 3
@@ -103,7 +105,7 @@ async def test_round_limit_ends_the_run() -> None:
 
 async def test_a_stream_without_finish_is_one_error_and_the_run_still_finishes() -> None:
     provider = FakeProvider([[TextChunk("Lena is")]])
-    events = await collect(ToolCallingAgent(fake_task(), provider, NO_RECORD).run())
+    events = await collect(ToolCallingAgent(fake_task(), provider, NO_RECORD, spec=TOOLS).run())
     errors = _of(events, RunError)
     assert len(errors) == 1 and errors[0].fatal and errors[0].kind == "truncated"
     assert events[-1].stop_reason == "error" and not events[-1].success
@@ -112,7 +114,7 @@ async def test_a_stream_without_finish_is_one_error_and_the_run_still_finishes()
 async def test_a_provider_error_becomes_a_run_error() -> None:
     boom = ProviderError("Mistral is rate limiting; wait a minute.", kind="rate_limit")
     provider = FakeProvider([[TextChunk("x"), boom]])
-    events = await collect(ToolCallingAgent(fake_task(), provider, NO_RECORD).run())
+    events = await collect(ToolCallingAgent(fake_task(), provider, NO_RECORD, spec=TOOLS).run())
     error = _of(events, RunError)[0]
     assert error.kind == "rate_limit"
     assert error.message == "Mistral is rate limiting; wait a minute."
@@ -122,6 +124,6 @@ async def test_a_provider_error_becomes_a_run_error() -> None:
 async def test_options_reach_the_request() -> None:
     provider = FakeProvider([text("Lena.")])
     config = RunConfig(record=False, parallel_tool_calls=True, tool_choice="any")
-    await collect(ToolCallingAgent(fake_task(), provider, config).run())
+    await collect(ToolCallingAgent(fake_task(), provider, config, spec=TOOLS).run())
     request = provider.requests[0]
     assert request.parallel_tool_calls and request.tool_choice == "any"

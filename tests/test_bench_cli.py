@@ -34,17 +34,22 @@ def test_bench_json_is_the_documented_document(capsys: pytest.CaptureFixture[str
     assert data["scripted"] is True and data["model"] == "scripted-reference"
     first, second = data["tasks"]
     assert (first["id"], first["seed"], second["seed"]) == ("user-team-info", True, False)
+    assert data["modes"] == ["tool_calling", "codeact"] and data["baseline"] == "tool_calling"
     for mode in ("tool_calling", "codeact"):
-        m = first[mode]
+        m = first["runs"][mode]
         assert m["success"] and m["runs"] == 1 and m["token_source"] == "local"
         assert m["tokens"] == m["input_tokens"] + m["output_tokens"]
         assert sum(m["breakdown"].values()) == m["input_tokens"]
-    assert first["tool_calling"]["rounds"] > first["codeact"]["rounds"]
-    assert 0.8 < first["savings"] < 1
+        assert 0 < m["first_round_input_tokens"] <= m["input_tokens"]
+    assert first["runs"]["tool_calling"]["rounds"] > first["runs"]["codeact"]["rounds"]
+    assert 0.8 < first["savings"]["codeact"]["value"] < 1
+    assert first["savings"]["codeact"]["pairs"] == 1
     assert first["article"] == {"tool_calling_tokens": 51_932, "codeact_tokens": 4_323,
                                 "savings": 0.9168, "rounds": [4, 1]}
     assert second["article"] is None
-    assert data["averages"]["successes"] == {"tool_calling": 2, "codeact": 2}
+    assert {m: s["successes"] for m, s in data["averages"]["modes"].items()} == {
+        "tool_calling": 2, "codeact": 2}
+    assert data["averages"]["savings"]["codeact"]["pairs"] == 2
     assert data["article_averages"]["codeact_tokens"] == 4323.0
 
 
@@ -54,7 +59,8 @@ def test_bench_table_breakdown_and_files(capsys: pytest.CaptureFixture[str], tmp
                    "--format", "markdown", "--output", str(target), "--no-record"])
     assert status == 0
     text = target.read_text()
-    assert text.startswith("## CodeAct vs tool calling — provider: scripted")
+    assert text.startswith("## Tool calling vs CodeAct — provider: scripted")
+    assert "Where the tokens went (means per task)" in text
     assert "| Recent time on a finished project" in text and "2/2 / 2/2" in text
     assert "tool schemas / API text" in text
     main(["runs"])
@@ -65,14 +71,18 @@ def test_the_table_and_csv_show_the_article_beside_ours() -> None:
     report = {
         "schema": bench.SCHEMA, "provider": "scripted", "model": "scripted-reference",
         "scripted": True, "repeat": 1, "parallel_tool_calls": False, "wall_seconds": 1.0,
+        "modes": ["tool_calling", "codeact"], "baseline": "tool_calling",
         "tasks": [{"id": "user-team-info", "title": "Find user", "seed": True,
-                   "tool_calling": _mode(50_000, 4), "codeact": _mode(5_000, 2),
-                   "savings": 0.9, "article": {"tool_calling_tokens": 51_932,
-                                               "codeact_tokens": 4_323, "savings": 0.9168,
-                                               "rounds": [4, 1]}}],
-        "averages": {"tasks": 1, "successes": {"tool_calling": 1, "codeact": 1},
-                     "tool_calling_tokens": 50_000, "codeact_tokens": 5_000, "savings": 0.9,
-                     "tool_calling_rounds": 4, "codeact_rounds": 2},
+                   "runs": {"tool_calling": _mode(50_000, 4), "codeact": _mode(5_000, 2)},
+                   "savings": {"codeact": {"value": 0.9, "pairs": 1, "why": None}},
+                   "article": {"tool_calling_tokens": 51_932, "codeact_tokens": 4_323,
+                               "savings": 0.9168, "rounds": [4, 1]}}],
+        "averages": {"tasks": 1,
+                     "modes": {"tool_calling": {"tokens": 50_000, "rounds": 4, "successes": 1,
+                                                "first_round_input_tokens": 100},
+                               "codeact": {"tokens": 5_000, "rounds": 2, "successes": 1,
+                                           "first_round_input_tokens": 100}},
+                     "savings": {"codeact": {"value": 0.9, "pairs": 1, "of": 1}}},
         "article_averages": {"tool_calling_tokens": 51_932, "codeact_tokens": 4_323,
                              "savings": 0.9168},
     }
@@ -88,6 +98,7 @@ def _mode(tokens: int, rounds: int) -> dict:
     return {"tokens": tokens, "input_tokens": tokens - 10, "output_tokens": 10,
             "token_source": "local", "rounds": rounds, "success": True, "successes": 1,
             "runs": 1, "stop_reasons": ["answered"], "cost_usd": 0.0, "seconds": 0.1,
+            "first_round_input_tokens": 100,
             "breakdown": {"system": 0, "tools": tokens - 10, "task": 0, "assistant": 0,
                           "results": 0}, "verdict": []}
 
@@ -99,7 +110,7 @@ def test_bench_errors_are_one_sentence(capsys: pytest.CaptureFixture[str]) -> No
     err = capsys.readouterr().err
     assert "MISTRAL_API_KEY" in err and "Traceback" not in err
     assert main(["bench", "--provider", "replay"]) == 2
-    assert "No recorded race" in capsys.readouterr().err
+    assert "No successful recorded race" in capsys.readouterr().err
 
 
 def test_recorded_bench_runs_are_listed_exported_and_replayable(
@@ -124,7 +135,7 @@ def test_recorded_bench_runs_are_listed_exported_and_replayable(
                  "--format", "json", "--no-record"]) == 0
     replayed = json.loads(capsys.readouterr().out)
     assert replayed["provider"] == "replay"
-    assert replayed["tasks"][0]["codeact"]["success"]
+    assert replayed["tasks"][0]["runs"]["codeact"]["success"]
 
 
 def test_live_bench_reports_the_api_usage_with_the_local_count_beside_it(
@@ -157,8 +168,34 @@ def test_live_bench_reports_the_api_usage_with_the_local_count_beside_it(
     assert status == table_status == 0 and data["provider"] == "mistral"
     [task] = data["tasks"]
     for mode in ("tool_calling", "codeact"):
-        stats = task[mode]
+        stats = task["runs"][mode]
         assert stats["token_source"] == "api" and stats["success"]
         assert stats["local_tokens"] > 0 and stats["local_tokens"] != stats["tokens"]
-    assert task["tool_calling"]["tokens"] == 100 + 20 + 20_000 + 30  # the fake's usage
-    assert "local Tekken count" in out and "(tool calling): API 20,150 tokens" in out
+    assert task["runs"]["tool_calling"]["tokens"] == 100 + 20 + 20_000 + 30  # the fake's usage
+    assert "local Tekken count" in out and "(Tool calling): API 20,150 tokens" in out
+
+
+def test_a_failed_run_gets_no_savings_and_the_average_says_how_many_pairs() -> None:
+    failed = {**_mode(0, 1), "success": False, "successes": 0, "verdict": ["It broke."]}
+    report = {
+        "schema": bench.SCHEMA, "provider": "scripted", "model": "m", "scripted": True,
+        "repeat": 1, "parallel_tool_calls": False, "wall_seconds": 1.0,
+        "modes": ["tool_calling", "codeact"], "baseline": "tool_calling",
+        "tasks": [{"id": "a", "title": "Task A", "seed": False,
+                   "runs": {"tool_calling": _mode(50_000, 4), "codeact": failed},
+                   "savings": {"codeact": {"value": None, "pairs": 0,
+                                           "why": "CodeAct failed; no savings"}},
+                   "article": None}],
+        "averages": {"tasks": 1,
+                     "modes": {"tool_calling": {"tokens": 50_000, "rounds": 4, "successes": 1,
+                                                "first_round_input_tokens": 100},
+                               "codeact": {"tokens": 0, "rounds": 1, "successes": 0,
+                                           "first_round_input_tokens": 100}},
+                     "savings": {"codeact": {"value": None, "pairs": 0, "of": 1}}},
+        "article_averages": None,
+    }
+    table = render(report, "table")
+    row = next(line for line in table.splitlines() if line.startswith("Task A"))
+    assert "—" in row and "100" not in row.split("—")[0][-8:]
+    assert "(0/1 pairs)" in table and "no savings for CodeAct" in table
+

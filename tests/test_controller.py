@@ -9,6 +9,7 @@ from engine_fakes import FakeProvider, FakeSandbox, calls, fake_task, install_ch
 
 from engine.controller import Race
 from engine.events import RunError, RunFinished, StepWaiting, TextDelta
+from engine.providers import ProviderOptions
 from engine.providers.base import ProviderError, TextChunk
 from engine.run import RunConfig
 
@@ -22,8 +23,8 @@ def _checker(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _race(providers: dict[str, FakeProvider], sandbox: FakeSandbox | None = None,
           config: RunConfig = NO_RECORD, **task: object) -> Race:
-    def factory(name: str, *, task: object, mode: str, **_: object) -> FakeProvider:
-        return providers[mode]
+    def factory(name: str, options: ProviderOptions) -> FakeProvider:
+        return providers[options.mode.id]
 
     return Race(fake_task(**task), tuple(providers), config, provider_factory=factory,
                 sandbox_factory=lambda host_call, api: sandbox or FakeSandbox())
@@ -116,7 +117,7 @@ async def test_one_agent_failing_leaves_the_other_running() -> None:
 
 
 async def test_a_provider_that_cannot_be_made_is_an_error_event_not_an_exception() -> None:
-    def factory(name: str, **_: object) -> object:
+    def factory(name: str, options: ProviderOptions) -> object:
         raise ProviderError("No Mistral API key: set MISTRAL_API_KEY.", kind="config")
 
     race = Race(fake_task(), ("tool_calling", "codeact"), RunConfig(provider="mistral",

@@ -75,10 +75,10 @@ async def test_a_fault_on_one_agent_leaves_the_other_running_and_the_records_com
 ):
     monkeypatch.setenv("MISTRAL_API_KEY", "test-key")
 
-    def factory(name: str, *, task: Any, mode: str, model: str | None, **_: Any):
+    def factory(name: str, options: Any):
         assert name == "mistral"
         return MistralProvider(
-            model=model or "mistral-small-latest",
+            model=options.model or "mistral-small-latest",
             server_url=server.url,
             min_interval=0.0,
             backoff_initial=0.01,

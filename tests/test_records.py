@@ -13,7 +13,7 @@ from engine_fakes import FakeSandbox, fake_task, install_checker
 from engine import records
 from engine.controller import Race
 from engine.events import RunError, RunFinished, RunStarted, TextDelta
-from engine.prompts import PromptSet
+from engine.prompts import PromptSet, prompt_names
 from engine.replay import RecordedRace
 from engine.run import RunConfig
 from engine.settings import paths
@@ -50,7 +50,7 @@ async def test_each_agent_run_is_one_jsonl_file_with_a_header_and_every_event() 
     assert header["kind"] == "header" and header["race_id"] == race.race_id
     assert header["provider"] == "scripted" and header["scripted"] is True
     assert header["task"]["id"] == "fake-task" and "python" in header["versions"]
-    assert set(header["prompts"]) == {"tool_calling_system", "codeact_system", "task"}
+    assert set(header["prompts"]) == {*prompt_names(), "task"}
     kinds = {line["kind"] for line in lines[1:]}
     assert kinds == {"event", "request", "response"}
     assert lines[-1]["kind"] == "event" and lines[-1]["event"]["type"] == "run_finished"
@@ -142,7 +142,7 @@ async def test_the_replay_provider_plays_the_recorded_replies_and_flags_differen
     edited = PromptSet.defaults()
     changed = Race(fake_task(id="other-task", reference=(PROGRAM,)), ("codeact",),
                    RunConfig(provider="replay", replay_path=original.race_id, record=False,
-                             prompts=PromptSet(edited.tool_calling_system, "Be brief. {api}")),
+                             prompts=edited.with_system("codeact_system", "Be brief. {api}")),
                    sandbox_factory=_sandbox)
     events = [e async for e in changed.events()]
     notices = [e for e in events if isinstance(e, RunError)]

@@ -7,7 +7,8 @@ import json
 import pytest
 from engine_fakes import fake_task
 
-from engine.providers import make_provider
+from engine.modes import mode
+from engine.providers import ProviderOptions, make_provider
 from engine.providers.base import ChatRequest, Finish, ProviderError, TextChunk, ToolCallChunk
 from engine.providers.program_play import parse_result
 from engine.providers.scripted import SCRIPTED_MODEL, ScriptedProvider, execution_failed
@@ -30,7 +31,7 @@ REPAIR = 'api.bugs.update(1, status="resolved")\nprint("Bug 1 is resolved.")'
 
 def _conversation(task, parallel: bool = False, limit: int = 30) -> list[dict]:  # type: ignore[no-untyped-def]
     """Play the tool-calling loop by hand against a real platform."""
-    provider = ScriptedProvider(task, "tool_calling")
+    provider = ScriptedProvider(task, mode("tool_calling"))
     platform = new_platform()
     messages: list[dict] = [{"role": "user", "content": task.prompt}]
     for _ in range(limit):
@@ -181,13 +182,13 @@ def test_when_every_program_fails_the_answer_says_so() -> None:
 def test_a_placeholder_cannot_be_swallowed_by_except_exception() -> None:
     program = ('try:\n    n = len(api.users.list()["items"])\nexcept Exception:\n    n = -1\n'
                'print(n)')
-    provider = ScriptedProvider(fake_task(reference=(program,)), "tool_calling")
+    provider = ScriptedProvider(fake_task(reference=(program,)), mode("tool_calling"))
     answer, calls = provider.tool_calling_reply([], parallel=True)
     assert answer == "" and calls == [("users_list", {})]
 
 
 def test_codeact_sends_the_reference_then_the_repair_then_the_answer() -> None:
-    provider = ScriptedProvider(fake_task(reference=(FAILING, REPAIR)), "codeact")
+    provider = ScriptedProvider(fake_task(reference=(FAILING, REPAIR)), mode("codeact"))
     first = provider.codeact_reply([{"role": "user", "content": "go"}])
     assert f"```python\n{FAILING}\n```" in first
     failed = [{"role": "user", "content": "go"}, {"role": "assistant", "content": first},
@@ -212,7 +213,8 @@ def test_feedback_is_read_as_failed_only_when_it_is() -> None:
 
 
 async def test_the_stream_is_deterministic_chunked_and_labelled() -> None:
-    provider = make_provider("scripted", task=fake_task(reference=(LOOKUP,)), mode="codeact")
+    provider = make_provider("scripted", ProviderOptions(fake_task(reference=(LOOKUP,)),
+                                                         mode("codeact")))
     assert provider.scripted and provider.name == "scripted" and provider.model == SCRIPTED_MODEL
     request = ChatRequest(model="x", messages=[{"role": "user", "content": "go"}])
     first = [c async for c in provider.stream(request)]
@@ -224,7 +226,7 @@ async def test_the_stream_is_deterministic_chunked_and_labelled() -> None:
 
 
 async def test_tool_calls_stream_whole_with_mistral_shaped_ids() -> None:
-    provider = ScriptedProvider(fake_task(reference=(LOOKUP,)), "tool_calling")
+    provider = ScriptedProvider(fake_task(reference=(LOOKUP,)), mode("tool_calling"))
     chunks = [c async for c in provider.stream(ChatRequest(model="x", messages=[]))]
     call = next(c for c in chunks if isinstance(c, ToolCallChunk))
     assert len(call.call_id) == 9 and call.call_id.isalnum()
@@ -234,14 +236,14 @@ async def test_tool_calls_stream_whole_with_mistral_shaped_ids() -> None:
 
 def test_make_provider_names_what_is_wrong() -> None:
     with pytest.raises(ProviderError, match="Unknown provider"):
-        make_provider("gpt", task=fake_task(), mode="codeact")
+        make_provider("gpt", ProviderOptions(fake_task(), mode("codeact")))
     with pytest.raises(ProviderError, match="recorded run"):
-        make_provider("replay", task=fake_task(), mode="codeact")
+        make_provider("replay", ProviderOptions(fake_task(), mode("codeact")))
     with pytest.raises(ProviderError, match="MISTRAL_API_KEY"):
-        make_provider("mistral", task=fake_task(), mode="codeact")
+        make_provider("mistral", ProviderOptions(fake_task(), mode("codeact")))
 
 
 async def test_a_task_without_reference_programs_is_one_clear_error() -> None:
-    provider = ScriptedProvider(fake_task(id="mine", reference=()), "codeact")
+    provider = ScriptedProvider(fake_task(id="mine", reference=()), mode("codeact"))
     with pytest.raises(ProviderError, match="no reference program for task 'mine'"):
         [c async for c in provider.stream(ChatRequest(model="x", messages=[]))]

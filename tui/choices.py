@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from engine.events import MODES, Mode
+from engine.events import Mode
+from engine.modes import DEFAULT_RACE
+from engine.providers import PROVIDERS as PROVIDER_REGISTRY
 
 ModeChoice = Literal["both", "tool_calling", "codeact"]
 MODE_CHOICES: tuple[ModeChoice, ...] = ("both", "tool_calling", "codeact")
@@ -39,11 +41,12 @@ class RunChoice:
     @property
     def modes(self) -> tuple[Mode, ...]:
         """The agents this choice races, tool calling first (it is the left pane)."""
-        return MODES if self.mode == "both" else (self.mode,)
+        return DEFAULT_RACE if self.mode == "both" else (self.mode,)
 
     @property
     def scripted(self) -> bool:
-        return self.provider != "mistral"
+        spec = PROVIDER_REGISTRY.get(self.provider)
+        return spec is None or not spec.live
 
     def with_(self, **changes: object) -> RunChoice:
         """A copy with some fields changed (a new snapshot; this one never changes)."""

@@ -1,10 +1,9 @@
-"""The two agent loops, as async generators of ``engine.events``."""
+"""The agent loops, as async generators of ``engine.events``; ``engine.modes`` says which
+agent class plays which mode."""
 
 from engine.agents.codeact import CodeActAgent
 from engine.agents.common import Agent
 from engine.agents.parts import StepGate
 from engine.agents.tool_calling import ToolCallingAgent
 
-AGENTS = {"tool_calling": ToolCallingAgent, "codeact": CodeActAgent}
-
-__all__ = ["AGENTS", "Agent", "CodeActAgent", "StepGate", "ToolCallingAgent"]
+__all__ = ["Agent", "CodeActAgent", "StepGate", "ToolCallingAgent"]

@@ -1,9 +1,11 @@
 """The CodeAct agent: the tools shown once as a Python API, the model's programs run in WASM.
 
-The system prompt carries the Python API text once. Each reply's fenced Python runs in the
-run's own sandbox session (one interpreter for the whole run, so names persist between rounds,
-as in the CodeAct paper's kernel); only what the program printed — or its error, for the model
-to fix — goes back as the next user message.
+The system prompt carries the Python API text once (``{api}``: ``Toolbox.python_api()``), or, in
+the discovery mode, only a one-line summary (``{summary}``) and how to find functions inside
+the sandbox; which one is the mode's ``tool_view`` (``engine.modes``). Each reply's fenced
+Python runs in the run's own sandbox session (one interpreter for the whole run, so names
+persist between rounds, as in the CodeAct paper's kernel); only what the program printed — or
+its error, for the model to fix — goes back as the next user message.
 
 What a reply does (the same rules are told to the model in ``prompts/codeact_system.md``):
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from engine.agents.code_blocks import (
     FencedBlock,
@@ -42,8 +44,9 @@ from engine.agents.code_blocks import (
 )
 from engine.agents.common import Agent
 from engine.agents.parts import AgentError, Reply, RunCancelled, one_sentence
-from engine.events import CodeBlock, Event, ExecutionResult, Mode, RunError
+from engine.events import CodeBlock, Event, ExecutionResult, RunError
 from engine.providers.base import ChatRequest
+from engine.toolbox import api_summary
 
 SandboxFactory = Callable[[Callable[[str, dict[str, Any]], dict[str, Any]], Any], Any]
 
@@ -76,9 +79,7 @@ def default_sandbox(host_call: Callable[[str, dict[str, Any]], dict[str, Any]],
 
 
 class CodeActAgent(Agent):
-    """Runs a task by having the model write Python against the platform's API."""
-
-    mode: ClassVar[Mode] = "codeact"
+    """Runs a task by having the model write Python against the toolbox's API."""
 
     def __init__(self, *args: Any, sandbox_factory: SandboxFactory | None = None,
                  **kwargs: Any) -> None:
@@ -90,29 +91,29 @@ class CodeActAgent(Agent):
         self._nudged = False
 
     async def setup(self) -> None:
-        from tasks.catalog import guest_api_spec
-        from tasks.platform import new_platform
-
-        self.platform = new_platform()
-        platform = self.platform
+        toolbox = await asyncio.to_thread(self.open_tools)
 
         def host_call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-            return platform.call(name, arguments).to_wire()
+            return toolbox.call(name, arguments).to_wire()
 
         # Start the interpreter while the prompt is counted and the model writes its reply.
-        spec = guest_api_spec()
+        guest_api = toolbox.guest_api()
         self._sandbox_start = asyncio.create_task(
-            asyncio.to_thread(self.sandbox_factory, host_call, spec)
+            asyncio.to_thread(self.sandbox_factory, host_call, guest_api)
         )
-        await asyncio.to_thread(self._prepare)
+        await asyncio.to_thread(self._prepare, guest_api)
 
-    def _prepare(self) -> None:
-        from tasks.render import python_api_text
-
-        api_text = python_api_text()
-        system = self.prompts.system_prompt(self.mode, api_text)
+    def _prepare(self, guest_api: Any) -> None:
+        toolbox = self.open_tools()
+        if self.spec.discovers_tools:
+            api_text = ""
+            system = self.prompts.system_prompt(self.spec.prompt, summary=api_summary(guest_api))
+        else:
+            api_text = toolbox.python_api()
+            system = self.prompts.system_prompt(self.spec.prompt, api=api_text)
         # Counted as "tools" (what the schemas are in the other mode) where it sits in the prompt.
-        self.meter.set_tools(api_text.strip() if api_text.strip() in system else None)
+        self.meter.set_tools(api_text.strip() if api_text.strip() and api_text.strip() in system
+                             else None)
         self.add_message({"role": "system", "content": system}, "system")
         self.add_message(
             {"role": "user", "content": self.prompts.task_prompt(self.task.prompt)}, "task"

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.agents.meter import RunMeter
 from engine.agents.parts import (
@@ -31,7 +31,6 @@ from engine.agents.parts import (
 )
 from engine.events import (
     Event,
-    Mode,
     RoundFinished,
     RoundStarted,
     RunError,
@@ -52,15 +51,23 @@ from engine.providers.base import (
     ToolCallChunk,
 )
 from engine.run import RunConfig
+from engine.toolbox import Toolbox
+from engine.toolboxes import open_toolbox
+
+if TYPE_CHECKING:
+    from engine.modes import ModeSpec
 
 T = TypeVar("T")
 _END = object()
 
 
 class Agent:
-    """Base of ``ToolCallingAgent`` and ``CodeActAgent``; ``run()`` yields the run's events."""
+    """Base of ``ToolCallingAgent`` and ``CodeActAgent``; ``run()`` yields the run's events.
 
-    mode: ClassVar[Mode]
+    ``spec`` is the mode it plays (``engine.modes.ModeSpec``: its id, prompt, how the tools are
+    shown); ``toolbox`` the run's tools (None: a fresh one from the task's tool source, opened in
+    ``setup``). The agent closes the toolbox when the run ends.
+    """
 
     def __init__(
         self,
@@ -68,12 +75,17 @@ class Agent:
         provider: Provider,
         config: RunConfig | None = None,
         *,
+        spec: ModeSpec,
+        toolbox: Toolbox | None = None,
         prompts: PromptSet | None = None,
         gate: StepGate | None = None,
         run_id: str | None = None,
         race_id: str | None = None,
     ) -> None:
         self.task = task
+        self.spec = spec
+        self.mode = spec.id
+        self.toolbox = toolbox
         self.provider = provider
         self.config = config or RunConfig()
         self.prompts = prompts or self.config.prompts or load_prompts(getattr(task, "id", None))
@@ -83,7 +95,6 @@ class Agent:
         self.max_rounds = self.config.rounds_for(task)
         self.meter = RunMeter()
         self.messages: list[dict[str, Any]] = []
-        self.platform: Any = None
         self.answer = ""
         self.done = False
         self.round = 0
@@ -96,8 +107,15 @@ class Agent:
 
     # -- subclass hooks -------------------------------------------------------------------
     async def setup(self) -> None:
-        """Create the run's platform (and sandbox) and the opening messages."""
+        """Open the run's toolbox (and sandbox) and write the opening messages."""
         raise NotImplementedError
+
+    def open_tools(self) -> Toolbox:
+        """The run's toolbox, opened from the task's tool source on first use (may block: an
+        MCP server starting; call it off the event loop)."""
+        if self.toolbox is None:
+            self.toolbox = open_toolbox(self.task)
+        return self.toolbox
 
     def build_request(self) -> ChatRequest:
         raise NotImplementedError
@@ -164,7 +182,7 @@ class Agent:
             scripted=bool(getattr(self.provider, "scripted", False)),
             max_rounds=self.max_rounds,
             prompts={
-                "system": self.prompts.system_template(self.mode),
+                "system": self.prompts.system_template(self.spec.prompt),
                 "task": self.prompts.task_prompt(self.task.prompt),
                 "overridden": ",".join(self.prompts.overridden()),
             },
@@ -205,6 +223,9 @@ class Agent:
             self.cancel_pending()
             with contextlib.suppress(Exception):
                 self.cleanup()
+            if self.toolbox is not None:
+                with contextlib.suppress(Exception):
+                    self.toolbox.close()
             if self.recorder is not None:
                 self.recorder.close()
 
@@ -308,18 +329,15 @@ class Agent:
         )
 
     def judge(self, stop: StopReason, failure: str) -> tuple[bool, list[str]]:
-        """The checker's verdict on the answer and the final platform (never raises)."""
+        """The checker's verdict on the answer and the final state of the tools (never raises)."""
         if stop == "cancelled":
             return False, ["The run was cancelled before it finished."]
         if stop == "error":
             return False, [f"The run ended with an error: {failure}"]
-        if self.platform is None:
-            return False, ["The run never reached the platform."]
+        if self.toolbox is None:
+            return False, ["The run never reached its tools."]
         try:
-            from tasks.checkers import check
-            from tasks.dataset import initial_dataset
-
-            verdict = check(self.task, self.answer, initial_dataset(), self.platform)
+            verdict = self.toolbox.judge(self.task, self.answer)
         except Exception as exc:
             return False, [f"The checker failed: {one_sentence(exc)}"]
         reasons = list(verdict.reasons)

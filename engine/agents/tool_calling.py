@@ -1,10 +1,11 @@
 """The classic agent: JSON tool calls, one round trip each, every schema resent every round.
 
-Every request carries all 120 tool schemas (``tasks.render.mistral_tools()``), as the article's
-benchmark did. The model's calls run against this run's own platform; each result goes back as
-a ``tool`` message. A call the platform cannot run — invalid JSON arguments, a tool that does not
-exist, a platform error — goes back to the model as an error result it can act on, never as an
-exception. A reply without tool calls is the final answer.
+Every request carries every tool schema of the run's toolbox (``Toolbox.function_schemas()``;
+the mock platform's 120), as the article's benchmark did. The model's calls run against this
+run's own toolbox; each result goes back as a ``tool`` message. A call the toolbox cannot run —
+invalid JSON arguments, a tool that does not exist, a tool error — goes back to the model as an
+error result it can act on, never as an exception. A reply without tool calls is the final
+answer.
 """
 
 from __future__ import annotations
@@ -12,28 +13,22 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from typing import Any
 
 from engine.agents.common import Agent
 from engine.agents.parts import Reply
-from engine.events import Event, Mode, ToolCall, ToolResult
+from engine.events import Event, ToolCall, ToolResult
 from engine.providers.base import ChatRequest
+from engine.toolbox import ToolOutcome
 
 
 def _error_content(message: str) -> str:
-    """An error result in the platform's own wire shape, so every error reads the same."""
-    try:
-        from tasks.platform import ToolOutcome
-
-        return ToolOutcome(ok=False, value=None, error=message).content()
-    except Exception:
-        return json.dumps({"ok": False, "error": message}, ensure_ascii=False)
+    """An error result in the toolbox's own wire shape, so every error reads the same."""
+    return ToolOutcome(ok=False, value=None, error=message).content()
 
 
 class ToolCallingAgent(Agent):
-    """Runs a task with native function calling against the run's platform."""
-
-    mode: ClassVar[Mode] = "tool_calling"
+    """Runs a task with native function calling against the run's toolbox."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,14 +41,10 @@ class ToolCallingAgent(Agent):
         await asyncio.to_thread(self._prepare)
 
     def _prepare(self) -> None:
-        from tasks.platform import new_platform
-        from tasks.render import mistral_tools
-
-        self.platform = new_platform()
-        self.tools = mistral_tools()
+        self.tools = self.open_tools().function_schemas()
         self.meter.set_tools(self.tools)
         self._tool_names = frozenset(t["function"]["name"] for t in self.tools)
-        system = self.prompts.system_prompt(self.mode)
+        system = self.prompts.system_prompt(self.spec.prompt)
         if system:
             self.add_message({"role": "system", "content": system}, "system")
         self.add_message(
@@ -104,7 +95,9 @@ class ToolCallingAgent(Agent):
                     f"There is no tool named {call.name!r}; use one of the tools provided."
                 )
             else:
-                outcome = self.platform.call(call.name, arguments)
+                toolbox = self.open_tools()
+                # Off the event loop: an MCP server may take a while to answer.
+                outcome = await self._guard(asyncio.to_thread(toolbox.call, call.name, arguments))
                 ok, content = bool(outcome.ok), outcome.content()
             message = {
                 "role": "tool", "tool_call_id": call.call_id, "name": call.name,

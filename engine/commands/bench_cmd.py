@@ -1,10 +1,14 @@
-"""`bench`: race both agents on tasks headlessly and print the article's comparison table.
+"""`bench`: race agents on tasks headlessly and print the article's comparison table.
 
-Runs the same ``engine.controller.Race`` as the app (one per task and repeat) and prints, per
-task: tool-calling tokens, CodeAct tokens, savings, rounds (tool -> CodeAct) and success, with
-averages and the article's own figures beside ours for its five tasks. ``--format json`` is the
-stable document described in ``engine.bench``. Exit status 1 when a run ended with an error
-(a provider or sandbox failure), not when an agent merely failed its task.
+Runs the same ``engine.controller.Race`` as the app (one per task and repeat, every chosen mode
+at once) and prints, per task: each mode's tokens, savings against the baseline (tool calling;
+only where both runs succeeded), rounds and success, with averages and the article's own
+figures beside ours for its five tasks. ``--format json`` is the stable document described in
+``engine.bench``.
+
+Exit status (one rule): 0 when every run succeeded; 1 when any run failed its task or ended
+with an error (the table is still printed, and says which and why); 2 for a usage error (a bad
+flag, an unknown task or mode, a missing key, nothing to replay).
 """
 
 from __future__ import annotations
@@ -16,17 +20,26 @@ from pathlib import Path
 from typing import Any
 
 from engine.bench_render import FORMATS
-from engine.providers import PROVIDERS
+from engine.modes import DEFAULT_RACE, MODES, UnknownModeError, parse_modes
+from engine.providers import PROVIDER_NAMES, PROVIDERS, provider_spec
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "bench", help="run tasks in both modes and print the token comparison table",
-        description="Race a tool-calling agent against a CodeAct agent on each task and print "
-                    "tokens, savings, rounds and success, beside the article's figures.")
-    p.add_argument("--provider", choices=PROVIDERS, default="scripted",
-                   help="scripted (offline reference agent, default), mistral (live; needs "
-                        "MISTRAL_API_KEY) or replay (the newest recorded run of each task)")
+        "bench", help="race the modes on tasks and print the token comparison table",
+        description="Race a tool-calling agent against CodeAct agents on each task and print "
+                    "tokens, savings, rounds and success, beside the article's figures. Exit "
+                    "status: 0 every run succeeded, 1 a run failed or errored, 2 usage error.")
+    p.add_argument("--provider", choices=PROVIDER_NAMES, default="scripted",
+                   help="; ".join(f"{s.name}: {s.description}" for s in PROVIDERS.values()))
+    p.add_argument("--modes", default=",".join(DEFAULT_RACE), metavar="ID,...|all",
+                   help="the modes to race, by id ("
+                        + "; ".join(f"{m.id}: {m.description}" for m in MODES)
+                        + f"); default {','.join(DEFAULT_RACE)}, 'all' for every mode")
+    p.add_argument("--replay", default=None, metavar="RUN",
+                   help="with --provider replay: the recorded race to play (a run id from "
+                        "`codeact-explorer runs`); default: the newest successful recording "
+                        "of each task")
     p.add_argument("--model", default=None, help="model name (mistral default: "
                                                  "mistral-small-latest)")
     p.add_argument("--tasks", default="seed", metavar="ID,...|seed|all",
@@ -76,32 +89,47 @@ def select_tasks(spec: str, task_file: Path | None) -> list[Any]:
     return [by_id[s] for s in wanted]
 
 
-def _replay_paths(tasks: list[Any]) -> dict[str, str]:
+def _replay_paths(tasks: list[Any], modes: tuple[str, ...],
+                  chosen: str | None) -> dict[str, str]:
+    """Per task, the recorded race to replay: ``chosen`` (one task), else the newest recording
+    in which every run of ``modes`` succeeded, all from one provider (never a replay, never a
+    failed run silently). Raises ``UserError`` naming what is missing."""
     from engine.cli import UserError
     from engine.records import list_runs
 
-    newest: dict[str, str] = {}
-    for run in list_runs():  # newest first
-        if (run.readable and run.provider != "replay" and set(run.modes) >= {"tool_calling",
-                                                                            "codeact"}):
-            newest.setdefault(run.task_id, run.run_id)
+    runs = [r for r in list_runs() if r.readable]  # newest first
+    if chosen is not None:
+        matches = [r for r in runs if r.run_id == chosen or r.run_id.startswith(chosen)]
+        if len(matches) != 1 or len(tasks) != 1 or matches[0].task_id != tasks[0].id:
+            raise UserError(f"--replay {chosen} must name one recorded race of the task being "
+                            "run (give --tasks that task); `codeact-explorer runs` lists them.")
+        return {tasks[0].id: matches[0].run_id}
+    newest: dict[str, Any] = {}
+    for run in runs:
+        source = PROVIDERS.get(run.provider)
+        if (source is None or source.replays or run.task_id in newest
+                or not set(run.modes) >= set(modes)
+                or not all(run.success.get(m) for m in modes)):
+            continue
+        newest[run.task_id] = run
     missing = [t.id for t in tasks if t.id not in newest]
     if missing:
-        raise UserError(f"No recorded race of {', '.join(missing)} to replay; run the bench "
-                        "or the app with another provider first.")
-    return {t.id: newest[t.id] for t in tasks}
+        raise UserError(f"No successful recorded race of {', '.join(missing)} in modes "
+                        f"{','.join(modes)} to replay; run the bench or the app with another "
+                        "provider first (or pick one with --replay RUN).")
+    providers = {newest[t.id].provider for t in tasks}
+    if len(providers) > 1:
+        raise UserError("The newest successful recordings come from different providers ("
+                        f"{', '.join(sorted(providers))}); pick one race with --replay RUN.")
+    return {t.id: newest[t.id].run_id for t in tasks}
 
 
-def _check_provider(config: Any, task: Any) -> None:
+def _check_provider(name: str) -> None:
     from engine.cli import UserError
-    from engine.providers import ProviderError, make_provider
 
-    if config.provider != "mistral":
-        return
-    try:
-        make_provider("mistral", task=task, mode="codeact", model=config.model)
-    except ProviderError as exc:
-        raise UserError(str(exc)) from exc
+    missing = provider_spec(name).missing()
+    if missing:
+        raise UserError(missing)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,17 +142,26 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--repeat must be at least 1.")
     if args.max_rounds is not None and args.max_rounds < 1:
         raise UserError("--max-rounds must be at least 1.")
+    try:
+        modes = parse_modes(args.modes)
+    except UnknownModeError as exc:
+        raise UserError(str(exc)) from exc
     tasks = select_tasks(args.tasks, args.task_file)
     if not tasks:
         raise UserError("No tasks to run; `codeact-explorer tasks` lists them.")
     config = RunConfig(provider=args.provider, model=args.model, pace=max(0.0, args.pace),
                        parallel_tool_calls=args.parallel_tool_calls, record=not args.no_record,
                        max_rounds=args.max_rounds)
-    _check_provider(config, tasks[0])
-    replay = _replay_paths(tasks) if args.provider == "replay" else None
+    _check_provider(args.provider)
+    replay = None
+    replays = provider_spec(args.provider).replays
+    if args.replay is not None and not replays:
+        raise UserError("--replay RUN goes with --provider replay.")
+    if replays:
+        replay = _replay_paths(tasks, modes, args.replay)
     with _progress(len(tasks) * args.repeat) as progress:
-        report = asyncio.run(run_bench(tasks, config, repeat=args.repeat, progress=progress,
-                                       replay_paths=replay))
+        report = asyncio.run(run_bench(tasks, config, repeat=args.repeat, modes=modes,
+                                       progress=progress, replay_paths=replay))
     data = report.to_dict()
     text = render(data, args.fmt, breakdown=args.breakdown)
     if args.output is not None:
@@ -135,9 +172,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"Wrote {args.output}.", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    errors = [r for t in report.results for s in t.modes.values() for r in s.runs
-              if r.stop_reason == "error"]
-    return 1 if errors else 0
+    failed = [r for t in report.results for s in t.modes.values() for r in s.runs
+              if not r.success]
+    return 1 if failed else 0
 
 
 class _progress:

@@ -8,6 +8,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from engine.modes import MODES
+from engine.records import RunSummary
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("runs", help="list the recorded runs, newest first",
@@ -27,13 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=export_command)
 
 
-def _modes_cell(run: object) -> str:
+MODES_BY_ID = {m.id: m for m in MODES}
+
+
+def _modes_cell(run: RunSummary) -> str:
     cells = []
-    for mode in run.modes:  # type: ignore[attr-defined]
-        ok = run.success.get(mode)  # type: ignore[attr-defined]
+    for mode_id in run.modes:
+        ok = run.success.get(mode_id)
         mark = "ok" if ok else ("?" if ok is None else "fail")
-        short = "tool" if mode == "tool_calling" else "codeact"
-        cells.append(f"{short} {run.tokens.get(mode, 0):,} {mark}")  # type: ignore[attr-defined]
+        spec = MODES_BY_ID.get(mode_id)
+        short = spec.short_label if spec else mode_id
+        cells.append(f"{short} {run.tokens.get(mode_id, 0):,} {mark}")
     return ", ".join(cells)
 
 

@@ -1,85 +1,126 @@
-"""The prompts both agents send, with the user's overrides.
+"""The system prompts every mode sends, and the task prompt, with the user's overrides.
 
 The defaults are the ``*.md`` files beside this module (package data). A user's edited prompts
 live in ``paths().prompt_overrides`` as files of the same names; ``load_prompts()`` prefers them.
 A task's prompt can be overridden too (``tasks/<task id>.md`` there), and a single run can take
 any ``PromptSet`` without saving it. Every run record stores the prompts it used.
 
-The CodeAct system prompt carries an ``{api}`` placeholder that the agent fills with the Python
-API text (``tasks.render.python_api_text()``); it is the only placeholder, so other braces in an
-edited prompt are left alone.
+Each mode of ``engine.modes`` names the prompt it sends. A prompt may carry placeholders that the
+agent fills from its toolbox: ``{api}`` (CodeAct: the Python API text) and ``{summary}``
+(discovery: one line saying how many functions there are and where to look); no other braces
+are touched, so an edited prompt may contain code.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from engine.settings import paths
 
-PromptName = Literal["tool_calling_system", "codeact_system"]
-PROMPT_NAMES: tuple[PromptName, ...] = ("tool_calling_system", "codeact_system")
 API_PLACEHOLDER = "{api}"
+SUMMARY_PLACEHOLDER = "{summary}"
+# The placeholders a system prompt may carry, filled by the agent from its toolbox; no other
+# braces are touched, so an edited prompt may contain code with braces.
+PLACEHOLDERS: tuple[str, ...] = (API_PLACEHOLDER, SUMMARY_PLACEHOLDER)
+_SUFFIX = "_system.md"
 
 
-def default_text(name: PromptName) -> str:
-    """The bundled default of one system prompt."""
-    if name not in PROMPT_NAMES:
-        raise ValueError(f"unknown prompt {name!r}; expected one of {', '.join(PROMPT_NAMES)}")
+@cache
+def prompt_names() -> tuple[str, ...]:
+    """Every bundled system prompt's name (``<name>.md`` files ending in ``_system``), sorted.
+
+    The mode registry (``engine.modes``) says which one each mode sends.
+    """
+    folder = resources.files("engine.prompts")
+    return tuple(sorted(f.name[: -len(".md")] for f in folder.iterdir()
+                        if f.name.endswith(_SUFFIX)))
+
+
+def _check_name(name: str) -> None:
+    if name not in prompt_names():
+        raise ValueError(f"unknown prompt {name!r}; expected one of {', '.join(prompt_names())}")
+
+
+@cache
+def default_text(name: str) -> str:
+    """The bundled default of one system prompt; ``ValueError`` for an unknown name."""
+    _check_name(name)
     return resources.files("engine.prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
 class PromptSet:
-    """The prompts of one run: each mode's system prompt, and optionally the task prompt.
+    """The prompts of one run: each system prompt by name, and optionally the task prompt.
 
-    ``task`` is None to use the task's own prompt; a string replaces it for this run.
+    ``systems`` maps a prompt name (``engine.modes.ModeSpec.prompt``) to its text; a name it
+    lacks is the bundled default. ``task`` is None to use the task's own prompt; a string
+    replaces it for this run.
     """
 
-    tool_calling_system: str
-    codeact_system: str
+    systems: Mapping[str, str] = field(default_factory=dict)
     task: str | None = None
+
+    def __post_init__(self) -> None:
+        # Complete and in name order, so two sets that send the same prompts compare equal.
+        full = {n: self.systems.get(n) or default_text(n) for n in prompt_names()}
+        object.__setattr__(self, "systems", full)
 
     @classmethod
     def defaults(cls) -> PromptSet:
-        return cls(default_text("tool_calling_system"), default_text("codeact_system"))
+        return cls()
 
-    def system_template(self, mode: str) -> str:
-        """The system prompt of ``mode`` as written (CodeAct's still has ``{api}``)."""
-        return self.codeact_system if mode == "codeact" else self.tool_calling_system
+    def system_template(self, name: str) -> str:
+        """The system prompt ``name`` as written (placeholders still in it)."""
+        _check_name(name)
+        return self.systems[name]
 
-    def system_prompt(self, mode: str, api_text: str = "") -> str:
-        """The system prompt as sent: CodeAct's ``{api}`` replaced by the API text."""
-        text = self.system_template(mode)
-        if mode == "codeact":
-            text = text.replace(API_PLACEHOLDER, api_text.strip())
+    def system_prompt(self, name: str, **values: str) -> str:
+        """The system prompt as sent: each placeholder ``{key}`` replaced by ``values[key]``."""
+        text = self.system_template(name)
+        for key, value in values.items():
+            text = text.replace("{" + key + "}", value.strip())
         return text.strip()
 
     def task_prompt(self, task_prompt: str) -> str:
         """The task prompt as sent: this set's override, else the task's own."""
         return (self.task if self.task is not None else task_prompt).strip()
 
+    def with_system(self, name: str, text: str) -> PromptSet:
+        """A copy with one system prompt replaced."""
+        _check_name(name)
+        return PromptSet({**self.systems, name: text}, self.task)
+
     def overridden(self) -> list[str]:
         """Names of the prompts that differ from the bundled defaults ("task" if overridden)."""
-        names = [n for n in PROMPT_NAMES if getattr(self, n).strip() != default_text(n).strip()]
+        names = [n for n in prompt_names()
+                 if self.system_template(n).strip() != default_text(n).strip()]
         if self.task is not None:
             names.append("task")
         return names
 
+    def fingerprint(self) -> str:
+        """A short hash (12 hex digits of SHA-256) of every prompt as written: equal prompts,
+        equal fingerprints, so a table can say which runs used the same prompts."""
+        h = hashlib.sha256()
+        for n in prompt_names():
+            h.update(n.encode() + b"\0" + self.system_template(n).encode() + b"\0")
+        h.update(b"task\0" + (self.task or "").encode())
+        return h.hexdigest()[:12]
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {**{n: self.system_template(n) for n in prompt_names()}, "task": self.task}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PromptSet:
-        base = cls.defaults()
-        return cls(
-            tool_calling_system=data.get("tool_calling_system") or base.tool_calling_system,
-            codeact_system=data.get("codeact_system") or base.codeact_system,
-            task=data.get("task"),
-        )
+    def from_dict(cls, data: Mapping[str, Any]) -> PromptSet:
+        """The inverse of ``to_dict``; names it lacks (an older record) are the defaults."""
+        return cls({n: data[n] for n in prompt_names() if isinstance(data.get(n), str)
+                    and data[n]}, data.get("task"))
 
 
 def _override_dir() -> Path:
@@ -102,14 +143,14 @@ def _read(path: Path) -> str | None:
 
 def load_prompts(task_id: str | None = None) -> PromptSet:
     """The defaults with the user's saved overrides (and the task's, when ``task_id`` is given)."""
-    base = PromptSet.defaults()
-    texts = {n: _read(_override_dir() / f"{n}.md") or getattr(base, n) for n in PROMPT_NAMES}
+    texts = {n: text for n in prompt_names()
+             if (text := _read(_override_dir() / f"{n}.md")) is not None}
     task = _read(_task_file(task_id)) if task_id else None
-    return PromptSet(**texts, task=task)
+    return PromptSet(texts, task=task)
 
 
 def save_override(
-    what: PromptSet | PromptName, text: str | None = None, *, task_id: str | None = None
+    what: PromptSet | str, text: str | None = None, *, task_id: str | None = None
 ) -> list[Path]:
     """Save edited prompts as the user's overrides; returns the files written.
 
@@ -120,15 +161,12 @@ def save_override(
     if isinstance(what, str):
         if text is None:
             raise ValueError("save_override(name, text) needs the text")
-        current = load_prompts()
-        what = dataclasses.replace(current, **{what: text}) if what in PROMPT_NAMES else None
-        if what is None:
-            raise ValueError(f"unknown prompt name; expected one of {', '.join(PROMPT_NAMES)}")
+        what = load_prompts().with_system(what, text)
     written: list[Path] = []
     folder = _override_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    for name in PROMPT_NAMES:
-        value = getattr(what, name)
+    for name in prompt_names():
+        value = what.system_template(name)
         target = folder / f"{name}.md"
         if value.strip() == default_text(name).strip():
             target.unlink(missing_ok=True)
@@ -146,14 +184,14 @@ def save_override(
     return written
 
 
-def reset_overrides(name: PromptName | None = None, *, task_id: str | None = None) -> None:
+def reset_overrides(name: str | None = None, *, task_id: str | None = None) -> None:
     """Remove saved overrides: all of them, or one system prompt, or one task's prompt."""
     folder = _override_dir()
     if task_id is not None:
         _task_file(task_id).unlink(missing_ok=True)
         if name is None:
             return
-    names = PROMPT_NAMES if name is None else (name,)
+    names = prompt_names() if name is None else (name,)
     for n in names:
         (folder / f"{n}.md").unlink(missing_ok=True)
     if name is None and task_id is None and (folder / "tasks").is_dir():
@@ -163,11 +201,12 @@ def reset_overrides(name: PromptName | None = None, *, task_id: str | None = Non
 
 __all__ = [
     "API_PLACEHOLDER",
-    "PROMPT_NAMES",
-    "PromptName",
+    "PLACEHOLDERS",
+    "SUMMARY_PLACEHOLDER",
     "PromptSet",
     "default_text",
     "load_prompts",
+    "prompt_names",
     "reset_overrides",
     "save_override",
 ]

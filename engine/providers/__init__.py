@@ -1,4 +1,10 @@
-"""Model providers behind one streaming interface: mistral, scripted, replay.
+"""The provider registry: every source of model replies, defined once.
+
+A provider is a ``ProviderSpec``: its name, whether it is a live model, the environment
+variable of its key, its default model, how local token counts relate to the model's own (exact
+for Mistral's Tekken, approximate for other models, none for the scripted agent), whether
+``--pace`` applies, and a factory. The race controller, the bench, the CLI's ``--provider``
+choices, ``doctor`` and the app ask this registry; nothing compares provider names.
 
 ``make_provider`` is the one way the engine gets a provider; configuration problems (no API
 key, no recording to replay, an unknown name) raise ``ProviderError(kind="config")`` with one
@@ -8,44 +14,141 @@ sentence that says what to do.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from engine.providers.base import Provider, ProviderError
+from engine.providers.mistral import DEFAULT_MODEL as MISTRAL_DEFAULT_MODEL
+from engine.providers.mistral import KEY_ENV as MISTRAL_KEY_ENV
+from engine.providers.mistral import MistralProvider
+from engine.providers.replay import ReplayProvider
+from engine.providers.scripted import SCRIPTED_MODEL, ScriptedProvider
 
-PROVIDERS = ("scripted", "mistral", "replay")
+if TYPE_CHECKING:
+    from engine.modes import ModeSpec
+    from engine.toolbox import Toolbox
+
 SERVER_URL_ENV = "MISTRAL_SERVER_URL"  # a self-hosted deployment speaking Mistral's API
+LocalCounts = Literal["exact", "approximate", "reference"]
 
 
-def make_provider(
-    name: str,
-    *,
-    task: Any,
-    mode: str,
-    model: str | None = None,
-    pace: float = 0.0,
-    replay_path: str | Path | None = None,
-) -> Provider:
-    """A provider for one agent run of ``task`` in ``mode``."""
-    if name == "scripted":
-        from engine.providers.scripted import ScriptedProvider
+@dataclass(frozen=True)
+class ProviderOptions:
+    """What a provider factory gets for one agent run.
 
-        return ScriptedProvider(task, mode, pace=pace, model=model)
-    if name == "replay":
-        from engine.providers.replay import ReplayProvider
+    ``mode`` is the run's ``engine.modes.ModeSpec``; ``tools`` returns the run's toolbox once
+    the agent has opened it (the scripted agent reads its guest API); ``pace`` the speed setting
+    of offline providers; ``server_url`` a self-hosted endpoint (None: the provider's default).
+    """
 
-        if replay_path is None:
-            raise ProviderError(
-                "The replay provider needs a recorded run; pick one from `codeact-explorer "
-                "runs`.", kind="config")
-        return ReplayProvider.from_path(replay_path, mode, pace=pace, model=model)
-    if name == "mistral":
-        from engine.providers.mistral import DEFAULT_MODEL, MistralProvider
-
-        return MistralProvider(model=model or DEFAULT_MODEL,
-                               server_url=os.environ.get(SERVER_URL_ENV) or None)
-    raise ProviderError(
-        f"Unknown provider {name!r}; use one of {', '.join(PROVIDERS)}.", kind="config")
+    task: Any
+    mode: ModeSpec
+    model: str | None = None
+    pace: float = 0.0
+    replay_path: str | Path | None = None
+    tools: Callable[[], Toolbox] | None = None
+    server_url: str | None = None
 
 
-__all__ = ["PROVIDERS", "Provider", "ProviderError", "make_provider"]
+@dataclass(frozen=True)
+class ProviderSpec:
+    """One registered provider.
+
+    - ``live``: a real model answers (False: the scripted reference agent or a replay);
+    - ``key_env``: the environment variable holding its API key (None: needs none);
+    - ``local_counts``: how our Tekken count relates to the model's: "exact" (a Mistral model),
+      "approximate" (another model: the API's usage is the truth), "reference" (no model);
+    - ``paced``: ``--pace`` applies (offline providers stream at a chosen speed);
+    - ``replays``: it plays back a recorded race (it needs ``replay_path``);
+    - ``make``: the factory, raising ``ProviderError(kind="config")`` with one sentence.
+    """
+
+    name: str
+    label: str
+    description: str
+    live: bool
+    default_model: str
+    make: Callable[[ProviderOptions], Provider]
+    key_env: str | None = None
+    local_counts: LocalCounts = "exact"
+    paced: bool = False
+    replays: bool = False
+
+    def missing(self) -> str | None:
+        """One sentence saying what this provider lacks to start (its key), or None."""
+        if self.key_env and not os.environ.get(self.key_env, "").strip():
+            return (f"The {self.name} provider needs an API key: set {self.key_env}, or use "
+                    "the offline scripted provider (--provider scripted).")
+        return None
+
+
+def _scripted(o: ProviderOptions) -> Provider:
+    return ScriptedProvider(o.task, o.mode, pace=o.pace, model=o.model, tools=o.tools)
+
+
+def _replay(o: ProviderOptions) -> Provider:
+    if o.replay_path is None:
+        raise ProviderError(
+            "The replay provider needs a recorded run; pick one from `codeact-explorer runs`.",
+            kind="config")
+    return ReplayProvider.from_path(o.replay_path, o.mode.id, pace=o.pace, model=o.model)
+
+
+def _mistral(o: ProviderOptions) -> Provider:
+    return MistralProvider(model=o.model or MISTRAL_DEFAULT_MODEL,
+                           server_url=o.server_url or os.environ.get(SERVER_URL_ENV) or None)
+
+
+_SPECS: tuple[ProviderSpec, ...] = (
+    ProviderSpec(
+        name="scripted", label="Scripted reference agent",
+        description="offline, deterministic: plays each task's reference programs; not a model",
+        live=False, default_model=SCRIPTED_MODEL, make=_scripted, local_counts="reference",
+        paced=True,
+    ),
+    ProviderSpec(
+        name="mistral", label="Mistral",
+        description="Mistral's API (or a self-hosted deployment) through the mistralai SDK",
+        live=True, default_model=MISTRAL_DEFAULT_MODEL, make=_mistral,
+        key_env=MISTRAL_KEY_ENV, local_counts="exact",
+    ),
+    ProviderSpec(
+        name="replay", label="Replay",
+        description="plays back a recorded run, offline",
+        live=False, default_model="(recorded)", make=_replay, local_counts="reference",
+        paced=True, replays=True,
+    ),
+)
+PROVIDERS: dict[str, ProviderSpec] = {spec.name: spec for spec in _SPECS}
+PROVIDER_NAMES: tuple[str, ...] = tuple(PROVIDERS)
+LIVE_PROVIDERS: tuple[str, ...] = tuple(s.name for s in _SPECS if s.live)
+
+
+def provider_spec(name: str) -> ProviderSpec:
+    """The registered provider ``name``; ``ProviderError(kind="config")`` if there is none."""
+    try:
+        return PROVIDERS[name]
+    except KeyError:
+        raise ProviderError(
+            f"Unknown provider {name!r}; use one of {', '.join(PROVIDER_NAMES)}.",
+            kind="config") from None
+
+
+def make_provider(name: str, options: ProviderOptions) -> Provider:
+    """A provider for one agent run; ``ProviderError(kind="config")`` when it cannot start."""
+    return provider_spec(name).make(options)
+
+
+__all__ = [
+    "LIVE_PROVIDERS",
+    "PROVIDERS",
+    "PROVIDER_NAMES",
+    "Provider",
+    "ProviderError",
+    "ProviderOptions",
+    "ProviderSpec",
+    "make_provider",
+    "provider_spec",
+]

@@ -6,6 +6,8 @@ intelligence. Each reply is a pure function of the request's messages and the ta
 - CodeAct: a short sentence and the task's reference program in a ```python fence. If the last
   execution failed and the task has another reference program, the next one (the repair). Once
   an execution succeeded, the final answer built from its output, with no code.
+- CodeAct with tool discovery: first a discovery program (``search_api`` for each function the
+  reference programs call — what a model must do when the prompt lists no API), then as CodeAct.
 - Tool calling: the task's reference program(s) are re-executed on the host against a fake
   ``api`` whose calls are answered from the tool results already in the conversation; the first
   calls without a result are the next reply's tool calls, so the ids it sends are read out of
@@ -17,12 +19,13 @@ intelligence. Each reply is a pure function of the request's messages and the ta
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 from engine.providers.base import (
     ChatRequest,
@@ -42,6 +45,10 @@ from engine.providers.program_play import (
 from tasks.api import ApiProxy, ToolError
 from tasks.catalog import reads_only
 
+if TYPE_CHECKING:
+    from engine.modes import ModeSpec
+    from engine.toolbox import Toolbox
+
 SCRIPTED_MODEL = "scripted-reference"
 _WORDS = re.compile(r"\S+\s*|\s+")
 
@@ -58,10 +65,11 @@ class ScriptedProvider:
     name = "scripted"
     scripted = True
 
-    def __init__(self, task: Any, mode: str, *, pace: float = 0.0,
-                 model: str | None = None) -> None:
+    def __init__(self, task: Any, mode: ModeSpec, *, pace: float = 0.0,
+                 model: str | None = None, tools: Callable[[], Toolbox] | None = None) -> None:
         self.task = task
         self.mode = mode
+        self.tools = tools
         self.pace = max(0.0, float(pace))
         self.model = model or SCRIPTED_MODEL
 
@@ -73,7 +81,7 @@ class ScriptedProvider:
             raise ProviderError(
                 f"The scripted provider has no reference program for task {self.task.id!r}; "
                 "add `reference` to the task or use the mistral provider.", kind="config")
-        if self.mode == "codeact":
+        if self.mode.writes_code:
             text, calls = self.codeact_reply(request.messages), []
         else:
             text, calls = self.tool_calling_reply(request.messages,
@@ -98,6 +106,11 @@ class ScriptedProvider:
         programs = tuple(self.task.reference)
         attempts = sum(1 for m in messages
                        if m.get("role") == "assistant" and "```python" in str(m.get("content")))
+        if self.mode.discovers_tools:
+            if attempts == 0:
+                return ("First I'll find the functions this task needs.\n\n"
+                        f"```python\n{discovery_program(programs)}\n```")
+            attempts -= 1  # the discovery program is not an attempt at the task
         if attempts == 0:
             return ("I'll do the whole task in one program.\n\n"
                     f"```python\n{programs[0].strip()}\n```")
@@ -162,6 +175,37 @@ def _play_program(play: ProgramPlay, program: str, filename: str) -> str | BaseE
         play.pending[:] = fallback.pending
         return outcome
     return "" if play.skipped else "".join(printed).strip()
+
+
+def api_paths(programs: tuple[str, ...]) -> list[str]:
+    """The ``api.<path>`` functions the programs call, in order of first use (``users.search``)."""
+    found: list[str] = []
+    for program in programs:
+        try:
+            tree = ast.parse(program)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            parts: list[str] = []
+            target = node.func
+            while isinstance(target, ast.Attribute):
+                parts.append(target.attr)
+                target = target.value
+            if isinstance(target, ast.Name) and target.id == "api" and parts:
+                path = ".".join(reversed(parts))
+                if path not in found:
+                    found.append(path)
+    return found
+
+
+def discovery_program(programs: tuple[str, ...]) -> str:
+    """The scripted agent's first program in discovery mode: one ``search_api`` query per
+    function the reference programs call (its words: the path's words), printed."""
+    queries = [path.replace(".", " ").replace("_", " ") for path in api_paths(programs)]
+    return (f"for query in {queries!r}:\n"
+            "    print(\"\\n\".join(search_api(query, limit=3)))")
 
 
 def _printer(sink: list[str]) -> Any:

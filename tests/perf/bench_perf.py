@@ -52,7 +52,7 @@ def main() -> None:
 
     # The scripted provider re-executes the reference program against the answered results.
     task = get_task("aggregate-projects")
-    provider = ScriptedProvider(task, "tool_calling")
+    provider = ScriptedProvider(task, mode("tool_calling"))
     platform = new_platform()
     messages: list[dict] = [{"role": "user", "content": task.prompt}]
     reply_ms = []

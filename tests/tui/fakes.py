@@ -154,7 +154,8 @@ class FakeBackend(Backend):
                             pace=0)
 
     def load_prompts(self, task_id: str | None) -> PromptSet:
-        return self.saved or PromptSet("You call tools.", "You write Python:\n{api}")
+        return self.saved or PromptSet({"tool_calling_system": "You call tools.",
+                                        "codeact_system": "You write Python:\n{api}"})
 
     def task_prompt(self, task_id, task_file) -> str:
         return TASKS[0].prompt

@@ -89,8 +89,10 @@ async def test_editing_a_prompt_saves_it_reruns_and_compares_with_the_last_run(m
         await until(pilot, lambda: len(backend.started) == 2, "the rerun")
         await app.workers.wait_for_complete()
         await until(pilot, lambda: not screen.running, "the second race")
-        assert backend.saved.tool_calling_system == "Call one tool per round. Be brief."
-        assert backend.started[1][1].tool_calling_system == "Call one tool per round. Be brief."
+        assert backend.saved.system_template("tool_calling_system") == (
+            "Call one tool per round. Be brief.")
+        assert backend.started[1][1].system_template("tool_calling_system") == (
+            "Call one tool per round. Be brief.")
         assert screen.tally.previous["tool_calling"] == first
         assert screen.tally.modes["tool_calling"].total < first
         assert "vs previous run" in str(screen.meter.previous.render())

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from engine.events import MODE_LABELS
+from engine.modes import DEFAULT_RACE, MODE_IDS
 from engine.records import RunSummary
 from tui.backend import Backend, BackendError
 from tui.messages import RunExported, RunsLoaded
@@ -138,7 +138,7 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
     def action_replay(self) -> None:
         run = self._selected()
         if run is not None:
-            modes = tuple(m for m in MODE_LABELS if m in run.modes) or tuple(MODE_LABELS)
+            modes = tuple(m for m in MODE_IDS if m in run.modes) or DEFAULT_RACE
             self.dismiss((run.run_id, modes))
 
     def action_export(self) -> None:

@@ -18,7 +18,12 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TabbedContent, TabPane, TextArea
 
+from engine.modes import MODES
 from engine.prompts import PromptSet
+
+
+def _slug(mode_id: str) -> str:
+    return mode_id.replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -44,14 +49,14 @@ class PromptEditorScreen(ModalScreen[PromptEdit | None]):
         self.prompts = prompts
         self.task_prompt = task_prompt
         self.task_title = task_title
+        # One editor per mode's system prompt (keyed by prompt name), then the task prompt.
         self.editors = {
-            "tool_calling_system": TextArea(prompts.tool_calling_system, soft_wrap=True,
-                                            id="edit-tool-calling", language="markdown"),
-            "codeact_system": TextArea(prompts.codeact_system, soft_wrap=True,
-                                       id="edit-codeact", language="markdown"),
-            "task": TextArea(prompts.task if prompts.task is not None else task_prompt,
-                             soft_wrap=True, id="edit-task"),
+            spec.prompt: TextArea(prompts.system_template(spec.prompt), soft_wrap=True,
+                                  id=f"edit-{_slug(spec.id)}", language="markdown")
+            for spec in MODES
         }
+        self.editors["task"] = TextArea(prompts.task if prompts.task is not None else task_prompt,
+                                        soft_wrap=True, id="edit-task")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-dialog", classes="dialog"):
@@ -60,10 +65,9 @@ class PromptEditorScreen(ModalScreen[PromptEdit | None]):
                 ("  ·  saved as your overrides; {api} in CodeAct's prompt becomes the API text",
                  "dim")), classes="dialog-title")
             with TabbedContent(id="prompt-tabs"):
-                with TabPane("Tool calling system", id="tab-tool-calling"):
-                    yield self.editors["tool_calling_system"]
-                with TabPane("CodeAct system", id="tab-codeact"):
-                    yield self.editors["codeact_system"]
+                for spec in MODES:
+                    with TabPane(f"{spec.label} system", id=f"tab-{_slug(spec.id)}"):
+                        yield self.editors[spec.prompt]
                 with TabPane(f"Task: {self.task_title}"[:40] if self.task_title else "Task",
                              id="tab-task"):
                     yield self.editors["task"]
@@ -76,8 +80,7 @@ class PromptEditorScreen(ModalScreen[PromptEdit | None]):
     def edited(self) -> PromptSet:
         task = self.editors["task"].text
         return PromptSet(
-            tool_calling_system=self.editors["tool_calling_system"].text,
-            codeact_system=self.editors["codeact_system"].text,
+            {spec.prompt: self.editors[spec.prompt].text for spec in MODES},
             # The task's own words are not an override; only a changed task prompt is saved.
             task=None if task.strip() == self.task_prompt.strip() else task,
         )

@@ -18,7 +18,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from engine.events import MODES, Event, RunError, RunFinished, RunStarted, StepWaiting
+from engine.events import Event, RunError, RunFinished, RunStarted, StepWaiting
+from engine.modes import DEFAULT_RACE
 from tui.backend import Backend, BackendError, TaskInfo
 from tui.choices import MODE_CHOICE_LABELS, RunChoice
 from tui.gc_policy import RaceGarbagePolicy
@@ -74,7 +75,7 @@ class RaceScreen(Screen[None]):
         self.replaying: str | None = None
         self.tally = RaceTally()
         self.garbage = RaceGarbagePolicy()
-        self.panes = {mode: AgentPane(mode, id=f"pane-{mode}") for mode in MODES}
+        self.panes = {mode: AgentPane(mode, id=f"pane-{mode}") for mode in DEFAULT_RACE}
         self.banner = RunBanner(id="banner")
         self.meter = TokenMeter(id="meter")
         self.chart = RoundChart(id="chart")
@@ -189,13 +190,13 @@ class RaceScreen(Screen[None]):
         await self._begin(self.choice.modes)
         self.run_race(self.generation, self.choice, None)
 
-    async def start_replay(self, run_id: str, modes: tuple[str, ...] = MODES) -> None:
+    async def start_replay(self, run_id: str, modes: tuple[str, ...] = DEFAULT_RACE) -> None:
         """Play a recorded run into the panes (from the history screen)."""
         if self.running:
             self.notify("Stop the current run first.", severity="warning")
             return
         self.replaying = run_id[:12]
-        shown = tuple(m for m in MODES if m in modes) or MODES
+        shown = tuple(m for m in DEFAULT_RACE if m in modes) or DEFAULT_RACE
         self.choice = self.choice.with_(mode="both" if len(shown) == 2 else shown[0])
         self._apply_mode()
         await self._begin(shown)  # type: ignore[arg-type]

@@ -16,7 +16,6 @@ from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
 from engine.events import (
-    MODE_LABELS,
     CodeBlock,
     Event,
     ExecutionResult,
@@ -32,6 +31,7 @@ from engine.events import (
     ToolResult,
     Usage,
 )
+from engine.modes import label as mode_label
 from tui.widgets.round_view import (
     CodeView,
     ErrorView,
@@ -161,7 +161,7 @@ class AgentPane(Vertical):
 
     def _draw_title(self) -> None:
         text, style = STATUS_TEXT.get(self.status, (self.status, ""))
-        self.border_title = Content.styled(f" {MODE_LABELS[self.mode]} ", "bold")
+        self.border_title = Content.styled(f" {mode_label(self.mode)} ", "bold")
         self.border_subtitle = Content.styled(f" {text} ", style)
 
     def _append(self, widget: Widget, parent: Widget | None = None) -> None:

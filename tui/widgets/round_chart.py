@@ -13,7 +13,7 @@ import math
 from textual.content import Content
 from textual.widget import Widget
 
-from engine.events import MODE_LABELS
+from engine.modes import label as mode_label
 from tui.tally import CHART_SOURCES, RaceTally, RoundTally
 
 # Fixed colours, distinct from each other on dark and light themes alike (theme accents are
@@ -106,7 +106,7 @@ class RoundChart(Widget):
             cells = [(EIGHTHS[max(1, round(r.total / scale * 8))] * 2, SEGMENT_STYLES["tools"])
                      for r in tally.rounds]
             lines.append(Content.assemble(
-                (f"{MODE_LABELS[tally.mode]:<13}", "bold"), *cells,
+                (f"{mode_label(tally.mode):<13}", "bold"), *cells,
                 (f" {short_count(tally.total)}", "dim")))
         return Content("\n").join(lines)
 
@@ -145,7 +145,7 @@ class RoundChart(Widget):
             for line in lines:
                 line.append(" " * pad)
             numbers.append(" " * pad)
-            label = f"{MODE_LABELS[tally.mode]} · {short_count(tally.total)} tokens"
+            label = f"{mode_label(tally.mode)} · {short_count(tally.total)} tokens"
             names.append((label[: group_width - 1].ljust(group_width), "bold"))
         out = [legend()]
         out += [Content.assemble(*line) for line in lines]

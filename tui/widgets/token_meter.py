@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Digits, Static
 
-from engine.events import MODE_LABELS
+from engine.modes import label as mode_label
 from tui.tally import ModeTally, RaceTally
 from tui.widgets.round_view import fmt_tokens
 
@@ -105,7 +105,7 @@ class TokenMeter(Vertical):
             mark, style = ("✓ " + mark, "$success bold") if t.success else ("✗ " + mark,
                                                                            "$error bold")
         cells: list[tuple[str, str] | str] = [
-            (f"{MODE_LABELS[t.mode]:<13}", "bold"),
+            (f"{mode_label(t.mode):<13}", "bold"),
             fmt_tokens(t.input_tokens).rjust(9),
             fmt_tokens(t.output_tokens).rjust(8),
             (fmt_tokens(t.total).rjust(9), "bold"),
@@ -124,7 +124,7 @@ class TokenMeter(Vertical):
         for t in tally.modes.values():
             if t.api_reported:
                 diff = t.local_tokens - t.total
-                parts += [f"{MODE_LABELS[t.mode]} {fmt_tokens(t.local_tokens)} ",
+                parts += [f"{mode_label(t.mode)} {fmt_tokens(t.local_tokens)} ",
                           (f"({diff:+,})", "dim"), "  "]
         return Content.assemble(*parts)
 
@@ -137,5 +137,5 @@ class TokenMeter(Vertical):
             now = tally.modes.get(mode)
             if now is None:
                 continue
-            parts += [f"{MODE_LABELS[mode]} ", fmt_delta(now.total, before), "  "]
+            parts += [f"{mode_label(mode)} ", fmt_delta(now.total, before), "  "]
         return Content.assemble(*parts)
