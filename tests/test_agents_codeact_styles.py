@@ -14,6 +14,7 @@ from sandbox_support import shared_cache
 
 from engine.agents import CodeActAgent
 from engine.events import CodeBlock, ExecutionResult, RunError
+from engine.modes import mode
 from engine.run import RunConfig
 from tasks.suite import load_tasks
 from wasm_sandbox import Sandbox
@@ -28,7 +29,8 @@ def _sandbox(host_call, guest_api):  # type: ignore[no-untyped-def]
 
 async def _run(replies: list[str]) -> list:  # type: ignore[type-arg]
     provider = FakeProvider([text(r) for r in replies])
-    agent = CodeActAgent(TASK, provider, RunConfig(record=False), sandbox_factory=_sandbox)
+    agent = CodeActAgent(TASK, provider, RunConfig(record=False), spec=mode("codeact"),
+                         sandbox_factory=_sandbox)
     return await collect(agent.run())
 
 
