@@ -199,3 +199,22 @@ def test_a_failed_run_gets_no_savings_and_the_average_says_how_many_pairs() -> N
     assert "—" in row and "100" not in row.split("—")[0][-8:]
     assert "(0/1 pairs)" in table and "no savings for CodeAct" in table
 
+
+
+def test_three_modes_race_with_savings_for_each_against_tool_calling(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = main(["bench", "--tasks", "user-team-info", "--modes", "all", "--format", "json",
+                   "--no-record"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert data["modes"] == ["tool_calling", "codeact", "codeact_discovery"]
+    [task] = data["tasks"]
+    assert set(task["savings"]) == {"codeact", "codeact_discovery"}
+    runs = task["runs"]
+    assert all(runs[m]["success"] for m in data["modes"])
+    # Discovery sends no API listing: its first request is the smallest of the three.
+    first = {m: runs[m]["first_round_input_tokens"] for m in data["modes"]}
+    assert first["codeact_discovery"] < first["codeact"] < first["tool_calling"]
+    assert main(["bench", "--modes", "tool_calling,nope"]) == 2
+    assert "Unknown mode 'nope'" in capsys.readouterr().err
