@@ -136,6 +136,9 @@ def test_recorded_bench_runs_are_listed_exported_and_replayable(
     replayed = json.loads(capsys.readouterr().out)
     assert replayed["provider"] == "replay"
     assert replayed["tasks"][0]["runs"]["codeact"]["success"]
+    assert main(["bench", "--tasks", "no-recent-time", "--provider", "replay", "--replay",
+                 run_id[:22], "--format", "json", "--no-record"]) == 0
+    assert json.loads(capsys.readouterr().out)["tasks"][0]["runs"]["tool_calling"]["success"]
 
 
 def test_live_bench_reports_the_api_usage_with_the_local_count_beside_it(
@@ -218,3 +221,33 @@ def test_three_modes_race_with_savings_for_each_against_tool_calling(
     assert first["codeact_discovery"] < first["codeact"] < first["tool_calling"]
     assert main(["bench", "--modes", "tool_calling,nope"]) == 2
     assert "Unknown mode 'nope'" in capsys.readouterr().err
+
+
+WRONG_ANSWER_TASK = '''
+[[task]]
+id = "lena-wrong"
+title = "Lena's email, judged against the wrong address"
+prompt = "What is Lena Okafor's email address?"
+checker = "answer_mentions"
+params = { mentions = ["nobody@example.com"], writes = "none" }
+reference = ["print(api.users.search('Lena Okafor')['items'][0]['email'])"]
+'''
+
+
+def test_a_failed_task_exits_1_and_is_never_replayed_silently(
+    capsys: pytest.CaptureFixture[str], tmp_path  # type: ignore[no-untyped-def]
+) -> None:
+    task_file = tmp_path / "mine.toml"
+    task_file.write_text(WRONG_ANSWER_TASK)
+    args = ["bench", "--task-file", str(task_file), "--tasks", "lena-wrong"]
+    assert main([*args, "--format", "json"]) == 1  # the checker failed: exit 1, table printed
+    data = json.loads(capsys.readouterr().out)
+    [task] = data["tasks"]
+    assert not task["runs"]["codeact"]["success"]
+    assert task["savings"]["codeact"]["value"] is None
+    assert "failed" in task["savings"]["codeact"]["why"]
+    # The failed live-or-scripted recording is not picked by replay.
+    assert main([*args, "--provider", "replay"]) == 2
+    assert "No successful recorded race of lena-wrong" in capsys.readouterr().err
+    assert main([*args, "--replay", "x"]) == 2
+    assert "--replay RUN goes with --provider replay" in capsys.readouterr().err
