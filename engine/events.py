@@ -159,6 +159,27 @@ class RoundFinished(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Retrying(Event):
+    """A request failed and is retried: attempt ``attempt`` of at most ``attempts`` starts in
+    ``wait_s`` seconds. ``reason`` says why in one sentence (``kind`` as in ``RunError``);
+    ``discarded_text`` is the reply text the failed attempt had streamed, now void (the next
+    attempt streams the reply from its beginning). ``message`` is the status line to show."""
+
+    type: ClassVar[str] = "retrying"
+    round: int
+    attempt: int
+    attempts: int
+    wait_s: float
+    reason: str
+    kind: str = "server"
+    discarded_text: str = ""
+
+    @property
+    def message(self) -> str:
+        return f"retrying ({self.attempt}/{self.attempts}) in {self.wait_s:.0f} s"
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunError(Event):
     """Something went wrong, in one sentence a user can act on. ``fatal`` ends the run."""
 

@@ -27,7 +27,15 @@ from typing import Any, TextIO
 
 from engine.events import Event, EventFormatError, RunFinished, event_from_dict
 from engine.modes import MODE_IDS
-from engine.providers.base import ChatRequest, Finish, StreamChunk, TextChunk, ToolCallChunk
+from engine.providers.base import (
+    ChatRequest,
+    Finish,
+    RawChunk,
+    RetryNotice,
+    StreamChunk,
+    TextChunk,
+    ToolCallChunk,
+)
 from engine.settings import paths
 
 FORMAT = 1
@@ -49,6 +57,12 @@ def _versions() -> dict[str, str]:
 
 
 def chunk_to_dict(chunk: StreamChunk) -> dict[str, Any]:
+    """One reply item as a JSON-friendly dict (``chunk_from_dict`` reads it back)."""
+    if isinstance(chunk, RawChunk):
+        return {"type": "raw", "data": chunk.data}
+    if isinstance(chunk, RetryNotice):
+        return {"type": "retry", "attempt": chunk.attempt, "attempts": chunk.attempts,
+                "wait_s": chunk.wait_s, "reason": chunk.reason, "kind": chunk.kind}
     if isinstance(chunk, TextChunk):
         return {"type": "text", "text": chunk.text}
     if isinstance(chunk, ToolCallChunk):
@@ -65,6 +79,12 @@ def chunk_from_dict(data: dict[str, Any]) -> StreamChunk:
     from engine.providers.base import ApiUsage
 
     kind = data.get("type")
+    if kind == "raw":
+        return RawChunk(data.get("data"))
+    if kind == "retry":
+        return RetryNotice(int(data.get("attempt", 2)), int(data.get("attempts", 2)),
+                           float(data.get("wait_s", 0.0)), str(data.get("reason", "")),
+                           str(data.get("kind", "server")))
     if kind == "text":
         return TextChunk(str(data.get("text", "")))
     if kind == "tool_call":
@@ -128,9 +148,17 @@ class RunRecorder:
             "messages_total": len(request.messages), "messages_added": new,
         })
 
-    def response(self, round_: int, chunks: list[StreamChunk]) -> None:
-        self._write({"kind": "response", "round": round_,
-                     "chunks": [chunk_to_dict(c) for c in chunks]})
+    def response(self, round_: int, chunks: list[StreamChunk], *, raw: list[Any] | None = None,
+                 attempts: list[dict[str, Any]] | None = None) -> None:
+        """The round's reply: ``chunks`` as read, ``raw`` as the server sent them, and each
+        failed ``attempts`` entry (see ``engine.agents.parts.Reply``)."""
+        line: dict[str, Any] = {"kind": "response", "round": round_,
+                                "chunks": [chunk_to_dict(c) for c in chunks]}
+        if raw:
+            line["raw"] = raw
+        if attempts:
+            line["attempts"] = attempts
+        self._write(line)
 
     def close(self) -> None:
         if self._file is not None:

@@ -1,11 +1,31 @@
-"""A tiny fake Mistral API on 127.0.0.1 for fault tests (no network, no key).
+"""A strict stand-in for Mistral's chat API on 127.0.0.1 (no network, no key).
 
 It speaks the wire format the official SDK expects: ``POST /v1/chat/completions`` with
-``stream: true`` answered by server-sent events (``data: {chunk}`` lines, usage in the last
-chunk, then ``data: [DONE]``). Each request takes the next scripted ``Reply`` from a queue, so a
-test says exactly what happens: a 429 with ``Retry-After`` then a reply, a stream cut mid-way,
-a server that never answers, and so on. Every request is recorded (path, headers, JSON body,
-arrival time) so tests can check what the SDK sent and when.
+``stream: true`` answered by server-sent events (``data: {chunk}`` lines, then
+``data: [DONE]``). Each request takes the next scripted ``Reply`` from a queue (or from a
+``responder``), so a test says exactly what happens: a 429 with ``Retry-After`` then a reply, a
+stream cut mid-way, a server that never answers, and so on. Every request is recorded (path,
+headers, JSON body, arrival time) so tests can check what was sent and when.
+
+Strict: every request is validated before it is answered, as the live API would
+(``validate=False`` turns that off), and a violation is answered like the API does (422 for a
+body that does not fit the request schema, 400 for a request it refuses) and kept in
+``violations``:
+- the request schema: ``model`` and a non-empty ``messages`` list, no unknown top-level field;
+- the API's own rules: tool-call ids of 9 characters ``[a-zA-Z0-9]`` in assistant messages and
+  tool messages, each tool message answering a call of the assistant message before it, no
+  ``user`` message right after a ``tool`` message (publicly reported refusals of the live API),
+  a known ``tool_choice``;
+- mistral-common in serving mode: the request is validated and encoded with the Tekken
+  tokenizer as versions v3 and v7 read it (v3 refuses an assistant message with both content
+  and tool calls; v7 accepts it). mistral-common ships one Tekken vocabulary; v7 is the same
+  vocabulary under v7's instruct format and validator, as Mistral's v7 models use it.
+
+Stream dialects (``dialect_reply``): ``mistral`` (each call whole, parallel calls in one delta
+with distinct indexes, usage in the last chunk), ``fragments`` (vLLM / llama.cpp: a call's
+first delta has its id and name, the arguments follow in fragments whose deltas carry only the
+index), ``same_index`` (Ollama: every call its own whole delta, all with index 0, finish reason
+"stop"), ``usage_only`` (usage in a last chunk whose ``choices`` is empty), ``no_usage``.
 
 Use it as a context manager (``with FakeMistral() as server: ... server.url``), or through
 the ``mistral_server`` fixture of tests/conftest.py; ``fast_provider(server)`` points the real
@@ -22,6 +42,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from mistral_rules import Violation, check_request
+
+DIALECTS = ("mistral", "fragments", "same_index", "usage_only", "no_usage")
 
 
 @dataclass
@@ -104,6 +128,65 @@ def tool_call_reply(
     )
 
 
+def _fragments(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def dialect_reply(
+    dialect: str,
+    text: str = "",
+    calls: list[tuple[str, str, str]] | tuple[()] = (),
+    *,
+    prompt_tokens: int = 100,
+    completion_tokens: int = 20,
+    ids: bool = True,
+) -> Reply:
+    """A reply of ``text`` and tool ``calls`` ``(id, name, raw_arguments)``, streamed the way
+    ``dialect`` streams it (see the module docstring). ``ids=False`` leaves every call's id out.
+    """
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; one of {DIALECTS}")
+    usage = _usage(prompt_tokens, completion_tokens)
+    finish = "tool_calls" if calls else "stop"
+    chunks = [_chunk({"role": "assistant", "content": ""})]
+    pieces = _fragments(text, 4 if dialect == "fragments" else max(1, -(-len(text) // 3)))
+    chunks += [_chunk({"content": piece}) for piece in pieces if piece]
+
+    def whole(i: int, cid: str, name: str, args: str, index: int) -> dict[str, Any]:
+        call: dict[str, Any] = {"type": "function", "index": index,
+                                "function": {"name": name, "arguments": args}}
+        if ids:
+            call["id"] = cid
+        return call
+
+    if dialect == "fragments":
+        for i, (cid, name, args) in enumerate(calls):
+            first: dict[str, Any] = {"index": i, "type": "function",
+                                     "function": {"name": name, "arguments": ""}}
+            if ids:
+                first["id"] = cid
+            chunks.append(_chunk({"tool_calls": [first]}))
+            chunks += [_chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]})
+                       for part in _fragments(args, 5)]
+    elif dialect == "same_index":
+        chunks += [_chunk({"content": "", "tool_calls": [whole(i, *call, index=0)]})
+                   for i, call in enumerate(calls)]
+        finish = "stop"  # Ollama says "stop" even when it called tools
+    elif calls:
+        chunks.append(_chunk({"content": "", "tool_calls": [
+            whole(i, *call, index=i) for i, call in enumerate(calls)]}))
+    if dialect == "usage_only":
+        chunks.append(_chunk({"content": ""}, finish))
+        last = _chunk({}, None, usage)
+        last["choices"] = []
+        chunks.append(last)
+    elif dialect == "no_usage":
+        chunks.append(_chunk({"content": ""}, finish))
+    else:
+        chunks.append(_chunk({"content": ""}, finish, usage))
+    return Reply(chunks=chunks)
+
+
 def error_reply(status: int, message: str = "error", **headers: str) -> Reply:
     """A JSON error answer; ``retry_after="2"`` becomes a ``Retry-After`` header."""
     named = {k.replace("_", "-").title(): v for k, v in headers.items()}
@@ -134,6 +217,10 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         recorded = RecordedRequest(self.path, dict(self.headers.items()), body, time.monotonic())
         fake._record(recorded)
+        violation = fake._check(recorded)
+        if violation is not None:  # answered as the API would; no scripted reply is used
+            self._plain(Reply(status=violation.status, body=violation.body()))
+            return
         reply = (fake.responder(recorded) if fake.responder else None) or fake._next()
         if reply.delay and fake._closing.wait(reply.delay):
             return
@@ -200,10 +287,21 @@ class _Server(ThreadingHTTPServer):
 class FakeMistral:
     """The fake API. ``enqueue`` replies, point the SDK at ``url``, read ``requests`` after."""
 
-    def __init__(self, responder: Callable[[RecordedRequest], Reply | None] | None = None) -> None:
+    def __init__(
+        self,
+        responder: Callable[[RecordedRequest], Reply | None] | None = None,
+        *,
+        validate: bool = True,
+        user_after_tool: bool = False,
+    ) -> None:
         # ``responder`` picks a reply from the request itself (say, by whether it carries
         # tools), for two agents sharing one server; returning None falls back to the queue.
+        # ``validate`` checks every request as the API would (mistral_rules); a violation is
+        # answered 400/422 and kept in ``violations``; ``user_after_tool`` allows that order.
         self.responder = responder
+        self.validate = validate
+        self.user_after_tool = user_after_tool
+        self.violations: list[tuple[RecordedRequest, Violation]] = []
         self.requests: list[RecordedRequest] = []
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -229,6 +327,15 @@ class FakeMistral:
             if self._replies:
                 return self._replies.popleft()
         return error_reply(500, "the fake server has no scripted reply left")
+
+    def _check(self, request: RecordedRequest) -> Violation | None:
+        if not self.validate or not request.path.endswith("/chat/completions"):
+            return None
+        violation = check_request(request.body, user_after_tool=self.user_after_tool)
+        if violation is not None:
+            with self._lock:
+                self.violations.append((request, violation))
+        return violation
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:

@@ -31,6 +31,7 @@ from engine.agents.parts import (
 )
 from engine.events import (
     Event,
+    Retrying,
     RoundFinished,
     RoundStarted,
     RunError,
@@ -47,6 +48,8 @@ from engine.providers.base import (
     Finish,
     Provider,
     ProviderError,
+    RawChunk,
+    RetryNotice,
     TextChunk,
     ToolCallChunk,
 )
@@ -248,10 +251,13 @@ class Agent:
                 yield self.event(RunError, round=number, kind=kind, message=message, fatal=False)
         self._record_request(number, request)
         reply = Reply()
-        async for ev in self._stream(request, reply):
-            yield ev
-        if self.recorder is not None:
-            self.recorder.response(number, reply.chunks)
+        try:
+            async for ev in self._stream(request, reply):
+                yield ev
+        finally:  # a failed stream is recorded too: what arrived before it broke
+            if self.recorder is not None:
+                self.recorder.response(number, reply.chunks, raw=reply.raw,
+                                       attempts=reply.attempts)
         if reply.finish is None:
             raise ProviderError(
                 "The model's reply was cut off before it finished; try the round again.",
@@ -301,6 +307,16 @@ class Agent:
                     break
                 if isinstance(item, BaseException):
                     raise item
+                if isinstance(item, RawChunk):
+                    reply.raw.append(item.data)
+                    continue
+                if isinstance(item, RetryNotice):
+                    discarded = reply.retry(item)
+                    yield self.event(Retrying, round=self.round, attempt=item.attempt,
+                                     attempts=item.attempts, wait_s=item.wait_s,
+                                     reason=item.reason, kind=item.kind,
+                                     discarded_text=discarded)
+                    continue
                 reply.chunks.append(item)
                 if isinstance(item, TextChunk):
                     if item.text:

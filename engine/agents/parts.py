@@ -6,8 +6,9 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
-from engine.providers.base import Finish, StreamChunk, ToolCallChunk
+from engine.providers.base import Finish, RetryNotice, StreamChunk, ToolCallChunk
 
 
 class StepGate:
@@ -58,12 +59,31 @@ class AgentError(Exception):
 
 @dataclass
 class Reply:
-    """One streamed reply, gathered."""
+    """One streamed reply, gathered.
+
+    ``chunks`` are the reply's items as the agent read them (text, calls, finish: what the
+    replay provider plays back), ``raw`` the server's chunks as JSON (live providers only).
+    ``attempts`` keeps each failed attempt that was retried: its notice (``attempt``,
+    ``attempts``, ``wait_s``, ``reason``, ``kind``), the ``text`` it had streamed and its
+    ``raw`` chunks; the reply itself is the last attempt's.
+    """
 
     text: str = ""
     calls: list[ToolCallChunk] = field(default_factory=list)
     finish: Finish | None = None
     chunks: list[StreamChunk] = field(default_factory=list)
+    raw: list[Any] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+    def retry(self, notice: RetryNotice) -> str:
+        """Void what the failed attempt streamed (kept in ``attempts``); returns its text."""
+        discarded = self.text
+        self.attempts.append({"attempt": notice.attempt - 1, "retry": notice.attempt,
+                              "attempts": notice.attempts, "wait_s": notice.wait_s,
+                              "reason": notice.reason, "kind": notice.kind,
+                              "text": self.text, "raw": self.raw})
+        self.text, self.calls, self.finish, self.chunks, self.raw = "", [], None, [], []
+        return discarded
 
 
 def new_race_id(task_id: str) -> str:

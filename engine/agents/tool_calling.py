@@ -67,10 +67,14 @@ class ToolCallingAgent(Agent):
             self.add_message({"role": "assistant", "content": reply.text}, "assistant")
             return
         self.answer = reply.text.strip() or self.answer
+        # Words beside tool calls stay in the pane and the record, but are not sent back: the
+        # v3 tokenizers (and their serving validation) refuse an assistant message with both
+        # content and tool calls, v7+ accept either form. So the history holds what is sent,
+        # and the meter counts it (the words still count as this round's output).
         self.add_message(
             {
                 "role": "assistant",
-                "content": reply.text,
+                "content": "",
                 "tool_calls": [
                     {
                         "id": call.call_id,

@@ -4,6 +4,11 @@ A request is Mistral's chat-completion wire format (messages as dicts, tools as 
 schemas), because that is the live API we reproduce; the scripted and replay providers read the
 same request. A reply streams as ``TextChunk``/``ToolCallChunk`` items and always ends with one
 ``Finish`` carrying the finish reason and, when the API reports it, the usage.
+
+Live providers also yield two kinds of items that are not part of the reply itself:
+``RawChunk`` (one chunk exactly as the server sent it, for the run record) and
+``RetryNotice`` (an attempt failed and another one is about to be made after a wait; whatever
+the failed attempt streamed so far is void). Consumers that only want the reply skip both.
 """
 
 from __future__ import annotations
@@ -59,7 +64,28 @@ class Finish:
     usage: ApiUsage | None = None
 
 
-StreamChunk = TextChunk | ToolCallChunk | Finish
+@dataclass(frozen=True)
+class RawChunk:
+    """One streamed chunk as the server sent it (its JSON ``data``), kept for the run record."""
+
+    data: Any
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """An attempt failed; attempt number ``attempt`` of at most ``attempts`` starts in
+    ``wait_s`` seconds. Text and calls streamed since the previous notice (or the start) are
+    void: the next attempt streams the reply again from its beginning. ``reason`` is the
+    failure in one sentence, ``kind`` its ``ErrorKind``."""
+
+    attempt: int
+    attempts: int
+    wait_s: float
+    reason: str
+    kind: str
+
+
+StreamChunk = TextChunk | ToolCallChunk | Finish | RawChunk | RetryNotice
 
 
 @dataclass

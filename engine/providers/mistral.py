@@ -1,75 +1,82 @@
 """The live provider: Mistral's chat API through the official ``mistralai`` SDK, streamed.
 
-Retries are done here, around the SDK call, rather than by the SDK's ``retry_config``: the
-SDK does honour ``Retry-After``, but it bounds retries only by elapsed time (not by a count),
-sleeps for whatever ``Retry-After`` says with no ceiling, and its retries would bypass the
-pacing that keeps two concurrent agents inside a slow tier's request rate. Here every attempt
-goes through the pacer, a ``Retry-After`` (or ``retry-after-ms``) is honoured up to a ceiling,
-and the number of attempts is bounded.
+The SDK makes the request (authentication, the request models, HTTP errors); the reply's event
+stream is read with the SDK's own server-sent-events parser but decoded as plain JSON, not into
+the SDK's chunk models: those refuse the chunks that self-hosted servers speaking Mistral's API
+send (vLLM's argument fragments have no function name; usage-only chunks; missing ids, which
+the SDK would fill with "null"). ``engine.providers.assembly`` assembles the reply whatever the
+dialect, and every chunk goes to the run record as the server sent it (``RawChunk``).
 
-Only the opening of a stream is retried. Once text has been streamed to the caller a failure is
-reported, never silently replayed, and a stream that ends without a finish reason (the SDK ends
-such a stream quietly) is reported as ``truncated``.
+Pacing and retries are ``engine.providers.transport``'s: a whole reply is one attempt, so a
+stream cut or stalled mid-reply is retried like a 5xx, with a ``RetryNotice`` before each wait.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import random
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
+from mistralai.client.utils.eventstreaming import EventStreamAsync
 
-from engine.providers.base import (
-    ApiUsage,
-    ChatRequest,
-    ErrorKind,
-    Finish,
-    ProviderError,
-    StreamChunk,
-    TextChunk,
-    ToolCallChunk,
+from engine.providers.assembly import ReplyAssembly
+from engine.providers.base import ChatRequest, ProviderError, RawChunk, StreamChunk
+from engine.providers.transport import (
+    Attempt,
+    RequestPacer,
+    RetryPolicy,
+    interval_for,
+    is_local_url,
+    retry_after_seconds,
+    stream_with_retries,
 )
 
 KEY_ENV = "MISTRAL_API_KEY"
 DEFAULT_MODEL = "mistral-small-latest"
 DEFAULT_SERVER = "https://api.mistral.ai"
-_RETRYABLE: frozenset[ErrorKind] = frozenset({"rate_limit", "server", "timeout", "network"})
+HOSTED_RATE = 1.0  # requests per second: what Mistral's free tier allows (about one a second)
+
+__all__ = ["DEFAULT_MODEL", "DEFAULT_SERVER", "KEY_ENV", "MistralProvider", "RequestPacer",
+           "default_rate", "normalise_server_url"]
 
 
-class RequestPacer:
-    """Spaces requests at least ``min_interval`` seconds apart, shared by concurrent callers.
+def normalise_server_url(url: str | None) -> str | None:
+    """The base URL the SDK wants: it appends ``/v1/chat/completions`` itself, so a URL given
+    with a trailing ``/v1`` (as OpenAI-style clients take it) loses it; None stays None."""
+    if not url or not url.strip():
+        return None
+    base = url.strip().rstrip("/")
+    return base.removesuffix("/v1") or base
 
-    Each caller reserves the next free slot synchronously (no await between reading and moving
-    the slot), so two agents on one event loop never take the same slot and no lock is needed.
-    """
 
-    def __init__(self, min_interval: float) -> None:
-        self.min_interval = max(0.0, min_interval)
-        self._next_slot = 0.0
+def default_rate(server_url: str | None) -> float | None:
+    """Requests per second to pace at by default: Mistral's hosted API gets its free tier's
+    one a second; a server on this machine or a private network gets no pacing (None)."""
+    if is_local_url(server_url):
+        return None
+    host = (server_url or DEFAULT_SERVER).lower()
+    return HOSTED_RATE if "mistral.ai" in host else None
 
-    async def wait(self) -> None:
-        now = time.monotonic()
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + self.min_interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+
+def _decode_event(raw: str) -> Any:
+    """The SDK's SSE parser hands each event over as JSON text; keep its data as plain JSON."""
+    return json.loads(raw).get("data")
 
 
 class MistralProvider:
     """Streams replies from Mistral's chat-completion API with native function calling.
 
     ``api_key`` defaults to ``$MISTRAL_API_KEY``; without one the constructor raises a
-    ``ProviderError(kind="config")``. ``server_url`` points at a self-hosted deployment (the SDK
-    appends ``/v1/chat/completions``). ``min_interval`` is the pacing between requests (the free
-    tier allows about one per second). ``timeout_ms`` bounds connecting and each wait for data.
-    ``max_retries`` retries on 429, 5xx, timeouts and connection failures, with exponential
-    backoff from ``backoff_initial`` up to ``backoff_max`` seconds, or the server's
-    ``Retry-After`` when it sends one (up to ``max_retry_after`` seconds).
+    ``ProviderError(kind="config")``. ``server_url`` points at a self-hosted deployment (with or
+    without a trailing ``/v1``). ``rate`` is requests per second (None: no pacing); when not
+    given, ``default_rate(server_url)``; ``min_interval`` (seconds) overrides it when given.
+    ``timeout_ms`` bounds connecting and each wait for data, so a stalled stream fails.
+    ``max_retries`` retries on 429, 5xx, timeouts, cut streams and connection failures, with
+    exponential backoff from ``backoff_initial`` up to ``backoff_max`` seconds, or the server's
+    ``Retry-After`` when it sends one (up to ``max_retry_after`` seconds); a refused connection
+    is retried only within ``connect_window`` seconds of waiting.
     """
 
     name = "mistral"
@@ -80,14 +87,16 @@ class MistralProvider:
         api_key: str | None = None,
         model: str = DEFAULT_MODEL,
         server_url: str | None = None,
-        min_interval: float = 1.0,
+        min_interval: float | None = None,
         timeout_ms: int = 60_000,
         max_retries: int = 4,
         async_client: httpx2.AsyncClient | None = None,
         *,
+        rate: float | str | None = "default",
         backoff_initial: float = 1.0,
         backoff_max: float = 30.0,
         max_retry_after: float = 120.0,
+        connect_window: float = 3.0,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(KEY_ENV, "")
         if not key.strip():
@@ -97,17 +106,26 @@ class MistralProvider:
                 kind="config",
             )
         self.model = model or DEFAULT_MODEL
-        self.server_url = server_url
+        self.server_url = normalise_server_url(server_url)
         self.timeout_ms = timeout_ms
-        self.max_retries = max(0, max_retries)
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.max_retry_after = max_retry_after
+        self.policy = RetryPolicy(max(0, max_retries), backoff_initial, backoff_max,
+                                  max_retry_after, connect_window)
+        if min_interval is None:
+            chosen = default_rate(self.server_url) if rate == "default" else rate
+            min_interval = interval_for(chosen if isinstance(chosen, float | int) else None)
         self.pacer = RequestPacer(min_interval)
         self._key = key.strip()
         self._client = async_client
         self._owns_client = async_client is None
         self._sdk: Any = None
+
+    @property
+    def max_retries(self) -> int:
+        return self.policy.max_retries
+
+    @property
+    def max_retry_after(self) -> float:
+        return self.policy.max_retry_after
 
     def _get_sdk(self) -> Any:
         # Built on first use, inside the running event loop the HTTP client will belong to.
@@ -139,82 +157,35 @@ class MistralProvider:
                 kwargs["tool_choice"] = request.tool_choice
         return kwargs
 
-    async def _open(self, request: ChatRequest) -> Any:
-        """Open the event stream, retrying what is worth retrying."""
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        """Stream one reply: ``RawChunk`` items as they arrive, text deltas, then the whole tool
+        calls and ``Finish`` with usage; a ``RetryNotice`` before each retry's wait. Raises
+        ``ProviderError`` once the retries are spent or the failure is not worth retrying."""
+        return stream_with_retries(
+            lambda attempt: self._attempt(request, attempt),
+            describe=lambda exc, attempt: self._map_error(
+                exc, attempts=attempt.number, mid_stream=attempt.opened),
+            asked_wait=lambda exc: retry_after_seconds(getattr(exc, "headers", None)),
+            policy=self.policy,
+            pacer=self.pacer,
+        )
+
+    async def _attempt(self, request: ChatRequest, attempt: Attempt) -> AsyncIterator[StreamChunk]:
         sdk = self._get_sdk()
-        kwargs = self._kwargs(request)
-        attempt = 0
-        while True:
-            await self.pacer.wait()
-            try:
-                return await sdk.chat.stream_async(**kwargs)
-            except Exception as exc:
-                error = self._map_error(exc, attempts=attempt + 1)
-                if error.kind not in _RETRYABLE or attempt >= self.max_retries:
-                    raise error from exc
-                delay = self._retry_delay(exc, attempt)
-                if delay is None:
-                    asked = _retry_after_seconds(exc) or 0.0
-                    raise ProviderError(
-                        f"{error.message.rstrip('.').split(';')[0]} and it asks to wait "
-                        f"{asked:.0f} s, longer than the {self.max_retry_after:.0f} s allowed; "
-                        "try again later.",
-                        kind=error.kind,
-                        retryable=True,
-                        details=error.details,
-                    ) from exc
-                attempt += 1
-                await asyncio.sleep(delay)
-
-    def _retry_delay(self, exc: Exception, attempt: int) -> float | None:
-        """Seconds to wait before the next attempt; None when the server asks for too long."""
-        asked = _retry_after_seconds(exc)
-        if asked is not None:
-            return asked if asked <= self.max_retry_after else None
-        backoff = min(self.backoff_max, self.backoff_initial * 2**attempt)
-        return backoff * random.uniform(0.8, 1.0)  # jitter so two agents do not retry in step
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        """Stream one reply: text deltas, then whole tool calls, then ``Finish`` with usage."""
-        events = await self._open(request)
-        finish: str | None = None
-        usage: ApiUsage | None = None
-        calls: dict[int, dict[str, str]] = {}
+        opened = await sdk.chat.stream_async(**self._kwargs(request))
+        attempt.opened = True
+        events = EventStreamAsync(opened.response, _decode_event, sentinel="[DONE]",
+                                  client_ref=opened.client_ref)
+        assembly = ReplyAssembly("Mistral")
         try:
-            async for event in events:
-                chunk = event.data
-                if chunk.usage is not None:
-                    usage = ApiUsage(
-                        prompt_tokens=chunk.usage.prompt_tokens or 0,
-                        completion_tokens=chunk.usage.completion_tokens or 0,
-                    )
-                for choice in chunk.choices[:1]:
-                    text = _delta_text(choice.delta.content)
-                    if text:
-                        yield TextChunk(text)
-                    for position, call in enumerate(_list(choice.delta.tool_calls)):
-                        _merge_call(calls, call, position)
-                    if choice.finish_reason:
-                        # "model_length" (the context is full) is, for the agent, a length stop.
-                        reason = str(choice.finish_reason)
-                        finish = "length" if reason == "model_length" else reason
-        except Exception as exc:
-            raise self._map_error(exc, attempts=1, mid_stream=True) from exc
+            async for data in events:
+                yield RawChunk(data)
+                for piece in assembly.feed(data):
+                    yield piece
         finally:
             await events.close()
-        if finish is None:
-            raise ProviderError(
-                "The Mistral reply was cut off before it finished (no finish reason); "
-                "the round can be retried.",
-                kind="truncated",
-                retryable=True,
-            )
-        if finish == "error":
-            raise ProviderError("Mistral stopped the reply with an error.", kind="server")
-        for index in sorted(calls):
-            call = calls[index]
-            yield ToolCallChunk(index, call["id"], call["name"], call["arguments"])
-        yield Finish(reason=finish, usage=usage)
+        for piece in assembly.end():
+            yield piece
 
     async def aclose(self) -> None:
         """Close the HTTP client if this provider created it."""
@@ -224,7 +195,7 @@ class MistralProvider:
         self._sdk = None
 
     def _map_error(
-        self, exc: Exception, *, attempts: int, mid_stream: bool = False
+        self, exc: BaseException, *, attempts: int, mid_stream: bool = False
     ) -> ProviderError:
         """One clear sentence and a kind for anything the SDK or the network raised."""
         from mistralai.client import errors
@@ -233,7 +204,11 @@ class MistralProvider:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         details: dict[str, Any] = {"exception": type(exc).__name__, "attempts": attempts}
         if isinstance(exc, ProviderError):
-            return exc
+            if not tries or not exc.retryable:
+                return exc
+            return ProviderError(f"{exc.message.split(';')[0].rstrip('.')}{tries}; try again "
+                                 "later.", kind=exc.kind, retryable=True,
+                                 details={**exc.details, **details})
         if isinstance(exc, errors.ResponseValidationError):
             return ProviderError(
                 "Mistral sent a reply chunk that could not be read; the round can be retried.",
@@ -279,22 +254,26 @@ class MistralProvider:
                 details=details,
             )
         if isinstance(exc, httpx2.TimeoutException):
+            waited = f"{self.timeout_ms / 1000:g} s"
             return ProviderError(
-                f"Mistral did not answer within {self.timeout_ms / 1000:g} s{tries}.",
+                f"Mistral's reply stalled for {waited} mid-way{tries}." if mid_stream else
+                f"Mistral did not answer within {waited}{tries}.",
                 kind="timeout",
                 retryable=True,
                 details=details,
             )
         if mid_stream and isinstance(exc, httpx2.TransportError):
             return ProviderError(
-                "The connection to Mistral broke mid-reply; the round can be retried.",
+                f"The connection to Mistral broke mid-reply{tries}; the round can be retried.",
                 kind="truncated",
                 retryable=True,
                 details=details,
             )
         if isinstance(exc, httpx2.TransportError | errors.NoResponseError):
+            cause = " ".join(str(exc).split()).rstrip(".")[:120]
             return ProviderError(
-                f"Could not reach Mistral at {where}{tries}; check the network or the server URL.",
+                f"Could not reach Mistral at {where}{tries}{f' ({cause})' if cause else ''}; "
+                "check that the server is running and the URL is right.",
                 kind="network",
                 retryable=True,
                 details=details,
@@ -310,62 +289,6 @@ class MistralProvider:
             kind="server",
             details=details,
         )
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _delta_text(content: Any) -> str:
-    """Text of a delta: a string, or the text parts of a list of content chunks."""
-    if isinstance(content, str):
-        return content
-    parts = []
-    for part in _list(content):
-        if getattr(part, "type", None) == "text":
-            parts.append(getattr(part, "text", "") or "")
-    return "".join(parts)
-
-
-def _merge_call(calls: dict[int, dict[str, str]], call: Any, position: int) -> None:
-    """Collect a tool call by index. Mistral sends each whole; OpenAI-style servers (such as
-    self-hosted vLLM) send the arguments in fragments under the same index, so append."""
-    index = call.index if isinstance(call.index, int) else position
-    args = call.function.arguments
-    text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
-    slot = calls.setdefault(index, {"id": "", "name": "", "arguments": ""})
-    if call.id and call.id != "null":
-        slot["id"] = call.id
-    if call.function.name:
-        slot["name"] = call.function.name
-    slot["arguments"] += text
-
-
-def _retry_after_seconds(exc: Exception) -> float | None:
-    """The wait the server asked for (``retry-after-ms`` or ``Retry-After``), if any."""
-    headers = getattr(exc, "headers", None)
-    if headers is None:
-        return None
-    millis = headers.get("retry-after-ms")
-    try:
-        if millis is not None:
-            return max(0.0, float(millis) / 1000)
-    except ValueError:
-        pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _first_error(exc: Exception) -> str:

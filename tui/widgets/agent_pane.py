@@ -20,6 +20,7 @@ from engine.events import (
     Event,
     ExecutionResult,
     Mode,
+    Retrying,
     RoundFinished,
     RoundStarted,
     RunError,
@@ -114,6 +115,7 @@ class AgentPane(Vertical):
         self.finished: RunFinished | None = None
         self.fold_old_rounds = True
         self._mounting: list[AwaitMount] = []
+        self._retry_shown = False  # the note line says "retrying (2/5) in 4 s"
 
     def compose(self) -> ComposeResult:
         with self.stream:
@@ -190,6 +192,9 @@ class AgentPane(Vertical):
 
     async def apply(self, event: Event) -> None:
         """Show one event of this pane's agent."""
+        if self._retry_shown:  # the retry has started (or the run moved on): drop its note
+            self._retry_shown = False
+            self.waiting.display = False
         if isinstance(event, TextDelta):  # by far the most frequent: first
             self._round(event.round).append_text(event.text)
         elif isinstance(event, RunStarted):
@@ -209,6 +214,15 @@ class AgentPane(Vertical):
                 ("⏸ ", "$warning bold"), f"before round {event.round}: press ",
                 ("n", "bold reverse"), " to run it"))
             self.waiting.display = True
+        elif isinstance(event, Retrying):
+            if event.discarded_text:
+                self._round(event.round).add(Static(Content.styled(
+                    "↻ the reply was cut off; it starts again below", "$warning"),
+                    classes="pane-note"))
+            self.waiting.update(Content.assemble(("↻ ", "$warning bold"), event.message,
+                                                 (f" · {event.reason}", "dim")))
+            self.waiting.display = True
+            self._retry_shown = True
         elif isinstance(event, ToolCall):
             self._round(event.round).add(ToolCallView(event))
         elif isinstance(event, ToolResult):

@@ -1,0 +1,133 @@
+"""Both agents through the strict stand-in, in every stream dialect real servers speak.
+
+Each race runs the tool-calling agent (two parallel calls, then the answer, with words beside
+the calls) and the CodeAct agent (a program, then the answer) on the mistral provider against
+``FakeMistral`` playing one dialect. The stand-in validates every request as the live API
+would (mistral-common serving validation with the v3 and v7 Tekken tokenizers, the API's own
+rules), so a request the API would refuse fails the race with a 400 and shows up in
+``server.violations``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engine_fakes import FakeSandbox, fake_task, install_checker
+from fake_mistral import DIALECTS, FakeMistral, RecordedRequest, Reply, dialect_reply
+
+from engine.controller import Race
+from engine.events import RunFinished, ToolCall, ToolResult
+from engine.providers.mistral import MistralProvider
+from engine.run import RunConfig
+from engine.settings import paths
+from wasm_sandbox import ExecutionResult as SandboxResult
+
+ANSWER = "Lena Okafor is on the Platform team."
+CALLS = [("aaaaaaaa1", "users_search", '{"query": "Lena Okafor"}'),
+         ("bbbbbbbb2", "teams_list", '{"page_size": 5}')]
+PROGRAM = "```python\nprint(api.users.search(query='Lena Okafor'))\n```"
+
+
+def _assistant_turns(request: RecordedRequest) -> int:
+    return sum(1 for m in request.body["messages"] if m.get("role") == "assistant")
+
+
+def responder(dialect: str, *, ids: bool = True):
+    def respond(request: RecordedRequest) -> Reply:
+        first = _assistant_turns(request) == 0
+        if request.body.get("tools"):
+            if first:
+                return dialect_reply(dialect, "Let me look that up.", CALLS, ids=ids)
+            return dialect_reply(dialect, ANSWER)
+        if first:
+            return dialect_reply(dialect, f"One program will do.\n\n{PROGRAM}")
+        return dialect_reply(dialect, ANSWER)
+
+    return respond
+
+
+@pytest.fixture(autouse=True)
+def _checker(monkeypatch: pytest.MonkeyPatch) -> None:
+    install_checker(monkeypatch, lambda task, answer, final: ("Lena" in answer, ["judged"]))
+
+
+@pytest.fixture
+def race_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    servers: list[FakeMistral] = []
+
+    async def run(dialect: str, *, ids: bool = True) -> tuple[FakeMistral, list[Any]]:
+        server = FakeMistral(responder(dialect, ids=ids)).start()
+        servers.append(server)
+
+        def factory(name: str, *, task: Any, mode: str, model: str | None, **_: Any):
+            return MistralProvider(api_key="test-key", server_url=server.url, rate=None,
+                                   backoff_initial=0.01, timeout_ms=5000)
+
+        race = Race(fake_task(), config=RunConfig(provider="mistral"), provider_factory=factory,
+                    sandbox_factory=lambda *a, **k: FakeSandbox(
+                        lambda code: SandboxResult(output="Lena Okafor, team 3\n")))
+        events = [event async for event in race.events()]
+        return server, events
+
+    yield run
+    for server in servers:
+        server.close()
+
+
+def _record(mode: str) -> list[dict[str, Any]]:
+    [path] = sorted(paths().runs.glob(f"*-{mode}.jsonl"))
+    return [json.loads(line) for line in Path(path).read_text().splitlines()]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_both_agents_answer_in_every_dialect_with_every_request_valid(race_on, dialect):
+    server, events = await race_on(dialect)
+    assert server.violations == []
+    finished = {e.mode: e for e in events if isinstance(e, RunFinished)}
+    for mode in ("tool_calling", "codeact"):
+        assert finished[mode].stop_reason == "answered", (mode, finished[mode].verdict)
+        assert finished[mode].answer == ANSWER and finished[mode].success
+    # Every call is its own call: Ollama's repeated index 0 merges nothing.
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [(c.call_id, c.name, c.arguments) for c in calls] == [
+        (cid, name, json.loads(args)) for cid, name, args in CALLS]
+    assert all(e.ok for e in events if isinstance(e, ToolResult))
+    # The words beside the calls were shown (and recorded) but not sent back (v3 refuses both).
+    second = [r.body for r in server.requests if r.body.get("tools")][1]["messages"]
+    assistant = next(m for m in second if m["role"] == "assistant")
+    assert not assistant.get("content") and len(assistant["tool_calls"]) == 2
+    assert [m["tool_call_id"] for m in second if m["role"] == "tool"] == [c[0] for c in CALLS]
+    # API usage when the dialect reports it; the local count when it does not.
+    reported = finished["tool_calling"].api_input_tokens
+    assert (reported is None) == (dialect == "no_usage")
+
+
+@pytest.mark.parametrize("dialect", ["mistral", "fragments", "same_index"])
+async def test_calls_without_ids_get_mistral_shaped_ids_used_in_both_messages(race_on, dialect):
+    server, events = await race_on(dialect, ids=False)
+    assert server.violations == []
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert len(calls) == 2 and len({c.call_id for c in calls}) == 2
+    assert all(len(c.call_id) == 9 and c.call_id.isalnum() for c in calls)
+    second = [r.body for r in server.requests if r.body.get("tools")][1]["messages"]
+    sent = [call["id"] for m in second if m["role"] == "assistant" for call in m["tool_calls"]]
+    answered = [m["tool_call_id"] for m in second if m["role"] == "tool"]
+    assert sent == answered == [c.call_id for c in calls]
+
+
+async def test_the_record_keeps_every_call_the_words_and_the_raw_chunks(race_on):
+    server, _ = await race_on("same_index")
+    lines = _record("tool_calling")
+    [first] = [x for x in lines if x["kind"] == "response" and x["round"] == 1]
+    calls = [c for c in first["chunks"] if c["type"] == "tool_call"]
+    assert [c["call_id"] for c in calls] == [c[0] for c in CALLS]
+    assert "".join(c["text"] for c in first["chunks"] if c["type"] == "text") == (
+        "Let me look that up.")
+    # The raw chunks are what the server sent: Ollama's index 0 twice is there to see.
+    raw_calls = [call for chunk in first["raw"] for choice in chunk.get("choices", [])
+                 for call in choice["delta"].get("tool_calls") or []]
+    assert [c["index"] for c in raw_calls] == [0, 0]
