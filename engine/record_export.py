@@ -20,6 +20,7 @@ from engine.events import (
     TOKEN_SOURCES,
     CodeBlock,
     ExecutionResult,
+    Retrying,
     RoundStarted,
     RunError,
     RunFinished,
@@ -148,6 +149,8 @@ def _agent_markdown(label: str, agent: Any) -> list[str]:
     for e in agent.events:
         if isinstance(e, TextDelta):
             text[e.round] = text.get(e.round, "") + e.text
+        elif isinstance(e, Retrying):  # what the failed attempt streamed is void
+            text[e.round] = ""
     for e in agent.events:
         if isinstance(e, RoundStarted):
             lines += [f"### Round {e.round} — {e.input_tokens:,} input tokens", ""]
@@ -167,6 +170,9 @@ def _agent_markdown(label: str, agent: Any) -> list[str]:
         elif isinstance(e, ExecutionResult):
             lines += [f"Execution ({e.tokens:,} tokens back to the model):", "",
                       _fence(_cut(e.content)), ""]
+        elif isinstance(e, Retrying):
+            lines += [f"> **Retried** ({e.kind}, attempt {e.attempt}/{e.attempts} after "
+                      f"{e.wait_s:g} s): {e.reason}", ""]
         elif isinstance(e, RunError):
             lines += [f"> **{'Error' if e.fatal else 'Notice'} ({e.kind}):** {e.message}", ""]
         elif isinstance(e, RunFinished):

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from mistral_rules import Violation, check_request
+from mistral_rules import Violation, check_request, tokenizers
 
 DIALECTS = ("mistral", "fragments", "same_index", "usage_only", "no_usage")
 
@@ -342,6 +342,8 @@ class FakeMistral:
             self.requests.append(request)
 
     def start(self) -> FakeMistral:
+        if self.validate:
+            tokenizers()  # built once per process (seconds), before any client waits on it
         self._thread.start()
         return self
 

@@ -17,7 +17,15 @@ from fake_mistral import (
     tool_call_reply,
 )
 
-from engine.providers.base import ChatRequest, Finish, ProviderError, TextChunk, ToolCallChunk
+from engine.providers.base import (
+    ChatRequest,
+    Finish,
+    ProviderError,
+    RawChunk,
+    RetryNotice,
+    TextChunk,
+    ToolCallChunk,
+)
 from engine.providers.mistral import MistralProvider
 
 provider = fast_provider
@@ -48,7 +56,15 @@ async def failure(prov: MistralProvider, request: ChatRequest = REQUEST) -> Prov
 
 
 def text_of(chunks: list) -> str:
-    return "".join(c.text for c in chunks if isinstance(c, TextChunk))
+    """The reply's text: what streamed after the last retry notice (earlier text is void)."""
+    notices = [i for i, c in enumerate(chunks) if isinstance(c, RetryNotice)]
+    last = chunks[notices[-1] + 1:] if notices else chunks
+    return "".join(c.text for c in last if isinstance(c, TextChunk))
+
+
+def reply_items(chunks: list) -> list:
+    """The reply without the server's raw chunks."""
+    return [c for c in chunks if not isinstance(c, RawChunk)]
 
 
 async def test_429_with_retry_after_is_waited_out_then_succeeds(server):
@@ -131,42 +147,91 @@ async def test_persistent_timeout_is_one_timeout_error(server):
     assert error.kind == "timeout" and "0.2 s" in str(error)
 
 
-async def test_a_stream_that_stalls_mid_reply_is_a_timeout(server):
+async def test_a_stream_that_stalls_mid_reply_is_retried_with_a_notice(server):
+    stalled = text_reply("slow words here", pieces=3)
+    stalled.chunk_delay = 0.5
+    server.enqueue(stalled, text_reply("fresh words"))
+    chunks = await collect(provider(server, timeout_ms=200))
+    [notice] = [c for c in chunks if isinstance(c, RetryNotice)]
+    assert notice.kind == "timeout" and "stalled" in notice.reason
+    assert (notice.attempt, notice.attempts) == (2, 5)
+    assert text_of(chunks) == "fresh words" and len(server.requests) == 2
+
+
+async def test_a_stream_that_keeps_stalling_is_one_timeout_error(server):
     stalled = text_reply("slow words here", pieces=3)
     stalled.chunk_delay = 0.5
     server.enqueue(stalled)
-    error = await failure(provider(server, timeout_ms=200))
-    assert error.kind == "timeout" and len(server.requests) == 1
+    error = await failure(provider(server, timeout_ms=200, max_retries=0))
+    assert error.kind == "timeout" and "stalled for 0.2 s" in str(error)
+    assert len(server.requests) == 1
 
 
-async def test_a_stream_cut_quietly_mid_reply_is_truncated(server):
-    server.enqueue(cut_reply("Let me look that up", framing="close"))
-    prov = provider(server)
+async def test_a_stream_cut_quietly_mid_reply_is_retried_and_the_cut_text_is_void(server):
+    server.enqueue(cut_reply("Let me look that up", framing="close"), text_reply("Ada is 7."))
+    chunks = await collect(provider(server))
+    kinds = [type(c).__name__ for c in reply_items(chunks)]
+    # The partial text streamed, then the notice voids it, then the whole reply streams again.
+    assert kinds[0] == "TextChunk" and kinds.count("RetryNotice") == 1
+    [notice] = [c for c in chunks if isinstance(c, RetryNotice)]
+    assert notice.kind == "truncated" and "cut off" in notice.reason
+    assert text_of(chunks) == "Ada is 7." and isinstance(chunks[-1], Finish)
+    assert len(server.requests) == 2
+
+
+async def test_a_stream_cut_every_time_is_truncated_after_the_retries(server):
+    server.enqueue(*[cut_reply("Let me look that up", framing="close") for _ in range(3)])
+    prov = provider(server, max_retries=2)
     seen: list = []
     with pytest.raises(ProviderError) as info:
         async for chunk in prov.stream(REQUEST):
             seen.append(chunk)
     await prov.aclose()
     assert info.value.kind == "truncated" and "cut off" in str(info.value)
+    assert "after 3 attempts" in str(info.value)
     # What arrived was streamed before the failure; it is never replayed silently.
-    assert text_of(seen) and not any(isinstance(c, Finish) for c in seen)
-    assert len(server.requests) == 1
+    assert [c.attempt for c in seen if isinstance(c, RetryNotice)] == [2, 3]
+    assert not any(isinstance(c, Finish) for c in seen)
+    assert len(server.requests) == 3
 
 
 async def test_a_chunked_stream_broken_mid_reply_is_truncated(server):
     server.enqueue(cut_reply(framing="chunked"))
-    error = await failure(provider(server))
+    error = await failure(provider(server, max_retries=0))
     assert error.kind == "truncated"
 
 
+async def test_a_chunked_stream_broken_mid_reply_is_retried(server):
+    server.enqueue(cut_reply(framing="chunked"), text_reply("whole"))
+    chunks = await collect(provider(server))
+    assert text_of(chunks) == "whole" and len(server.requests) == 2
+
+
 async def test_unreachable_server_is_a_network_error():
-    with FakeMistral() as server:
+    with FakeMistral(validate=False) as server:
         url = server.url
     prov = MistralProvider(
         api_key="k", server_url=url, min_interval=0, max_retries=1, backoff_initial=0.01
     )
     error = await failure(prov)
     assert error.kind == "network" and url in str(error)
+    assert "connection refused" in str(error) and "server is running" in str(error)
+
+
+async def test_a_refused_connection_is_retried_only_within_the_connection_window():
+    with FakeMistral(validate=False) as server:
+        url = server.url
+    # Backoff 0.1, 0.2, 0.4, 0.8 s (jittered down to 80%): a 0.5 s window allows two retries,
+    # the third would pass it; the many retries allowed for a 5xx are not spent on it.
+    prov = MistralProvider(api_key="k", server_url=url, min_interval=0, max_retries=8,
+                           backoff_initial=0.1, connect_window=0.5)
+    seen: list = []
+    with pytest.raises(ProviderError) as info:
+        async for chunk in prov.stream(REQUEST):
+            seen.append(chunk)
+    await prov.aclose()
+    assert info.value.kind == "network" and "after 3 attempts" in str(info.value)
+    assert [c.attempt for c in seen if isinstance(c, RetryNotice)] == [2, 3]
 
 
 async def test_invalid_json_arguments_are_passed_through_raw(server):
@@ -186,14 +251,20 @@ async def test_a_call_to_a_tool_that_does_not_exist_is_passed_through(server):
 
 async def test_an_empty_reply_finishes_cleanly_with_no_text(server):
     server.enqueue(text_reply("", completion_tokens=1))
-    chunks = await collect(provider(server))
+    chunks = reply_items(await collect(provider(server)))
     assert chunks == [Finish("stop", chunks[-1].usage)]
 
 
 async def test_a_malformed_chunk_is_a_server_error(server):
+    server.enqueue(Reply(chunks=[["not", "a chunk"]]))  # type: ignore[list-item]
+    error = await failure(provider(server, max_retries=0))
+    assert error.kind == "server" and "not a JSON object" in str(error)
+
+
+async def test_a_stream_without_a_finish_reason_is_truncated(server):
     server.enqueue(Reply(chunks=[{"not": "a chunk"}]))
-    error = await failure(provider(server))
-    assert error.kind == "server"
+    error = await failure(provider(server, max_retries=0))
+    assert error.kind == "truncated"
 
 
 async def test_sdk_own_retry_config_also_honours_retry_after(server):

@@ -16,6 +16,7 @@ from engine.providers.base import (
     Finish,
     Provider,
     ProviderError,
+    RawChunk,
     TextChunk,
     ToolCallChunk,
 )
@@ -51,8 +52,9 @@ MESSAGES = [
 
 
 async def collect(prov: MistralProvider, request: ChatRequest) -> list:
+    """The reply's items (the raw chunks, kept for the record, are left out)."""
     try:
-        return [chunk async for chunk in prov.stream(request)]
+        return [chunk async for chunk in prov.stream(request) if not isinstance(chunk, RawChunk)]
     finally:
         await prov.aclose()
 
@@ -159,3 +161,42 @@ async def test_a_caller_supplied_httpx2_client_is_used_and_left_open():
     assert chunks == [TextChunk("hi"), Finish("stop", chunks[-1].usage)]
     assert seen[0]["model"] == "m" and not client.is_closed
     await client.aclose()
+
+
+async def test_raw_chunks_are_yielded_exactly_as_the_server_sent_them(server):
+    reply = text_reply("Ada.")
+    server.enqueue(reply)
+    prov = provider(server)
+    try:
+        chunks = [c async for c in prov.stream(ChatRequest("m", MESSAGES))]
+    finally:
+        await prov.aclose()
+    assert [c.data for c in chunks if isinstance(c, RawChunk)] == reply.chunks
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/"])
+async def test_a_server_url_with_or_without_v1_reaches_the_chat_endpoint(server, suffix):
+    server.enqueue(text_reply("ok"))
+    prov = MistralProvider(api_key="k", server_url=server.url + suffix, rate=None)
+    chunks = await collect(prov, ChatRequest("m", MESSAGES))
+    assert chunks[-1].reason == "stop"
+    assert [r.path for r in server.requests] == ["/v1/chat/completions"]
+
+
+@pytest.mark.parametrize(("url", "interval"), [
+    (None, 1.0),  # Mistral's hosted API: its free tier's one request a second
+    ("https://api.mistral.ai", 1.0),
+    ("http://127.0.0.1:8000", 0.0),
+    ("http://localhost:11434/v1", 0.0),
+    ("http://[::1]:8080", 0.0),
+    ("http://192.168.1.20:8000", 0.0),
+    ("https://llm.example.com", 0.0),  # a self-hosted server: its own limits, answered 429
+])
+def test_pacing_defaults_to_the_free_tier_only_on_mistral_s_hosted_api(url, interval):
+    assert MistralProvider(api_key="k", server_url=url).pacer.min_interval == interval
+
+
+def test_a_rate_or_an_interval_overrides_the_default_pacing():
+    assert MistralProvider(api_key="k", rate=4).pacer.min_interval == 0.25
+    assert MistralProvider(api_key="k", rate=None).pacer.min_interval == 0.0
+    assert MistralProvider(api_key="k", min_interval=2.0).pacer.min_interval == 2.0

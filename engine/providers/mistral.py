@@ -27,6 +27,7 @@ from engine.providers.transport import (
     Attempt,
     RequestPacer,
     RetryPolicy,
+    connection_cause,
     interval_for,
     is_local_url,
     retry_after_seconds,
@@ -270,7 +271,7 @@ class MistralProvider:
                 details=details,
             )
         if isinstance(exc, httpx2.TransportError | errors.NoResponseError):
-            cause = " ".join(str(exc).split()).rstrip(".")[:120]
+            cause = connection_cause(exc)
             return ProviderError(
                 f"Could not reach Mistral at {where}{tries}{f' ({cause})' if cause else ''}; "
                 "check that the server is running and the URL is right.",

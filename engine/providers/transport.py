@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import random
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -139,6 +141,23 @@ def retry_after_seconds(headers: Any) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def connection_cause(exc: BaseException) -> str:
+    """Why a connection failed, in a few words, from the chain of causes: "connection
+    refused", "host name not found", or the operating system's text for the error number."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "host name not found"
+        if isinstance(seen, OSError) and isinstance(seen.errno, int) and seen.errno > 0:
+            return os.strerror(seen.errno).lower()
+        seen = seen.__cause__ or seen.__context__
+    return " ".join(str(exc).split()).rstrip(".")[:120]
 
 
 @dataclass
