@@ -10,6 +10,7 @@ from engine_fakes import FakeProvider, collect, fake_task, install_checker
 
 from engine.agents import CodeActAgent
 from engine.events import Retrying, RunFinished, TextDelta, event_from_dict
+from engine.modes import mode
 from engine.providers.base import Finish, RawChunk, RetryNotice, TextChunk
 from engine.records import export_run, load_run
 from engine.replay import RecordedRace
@@ -27,7 +28,7 @@ def _checker(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _run() -> list:
-    agent = CodeActAgent(fake_task(), FakeProvider([REPLY]), RunConfig(),
+    agent = CodeActAgent(fake_task(), FakeProvider([REPLY]), RunConfig(), spec=mode("codeact"),
                          sandbox_factory=lambda host_call, api: None)
     return await collect(agent.run())
 

@@ -63,7 +63,7 @@ def race_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         server = FakeMistral(responder(dialect, ids=ids)).start()
         servers.append(server)
 
-        def factory(name: str, *, task: Any, mode: str, model: str | None, **_: Any):
+        def factory(name: str, options: Any):
             return MistralProvider(api_key="test-key", server_url=server.url, rate=None,
                                    backoff_initial=0.01, timeout_ms=20_000)
 
