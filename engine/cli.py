@@ -11,20 +11,23 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from engine.commands import COMMAND_MODULES
+from engine.commands import command_modules
 
 
 class UserError(Exception):
     """A problem the user can fix; its message is one sentence that says how."""
 
 
-def build_parser(prog: str = "codeact-explorer") -> argparse.ArgumentParser:
+def build_parser(
+    prog: str = "codeact-explorer", argv: list[str] | None = None
+) -> argparse.ArgumentParser:
+    """The parser for ``argv``: with it, only the subcommands named in it are registered."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Race a JSON tool-calling agent against a CodeAct agent and count the tokens.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    for module in command_modules(argv):
         module.register(sub)
     return parser
 

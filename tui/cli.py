@@ -33,7 +33,9 @@ def add_app_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv=argv)  # imports only the subcommand that runs
     add_app_flags(parser)
     args = parser.parse_args(argv)
     if args.command is None:
