@@ -162,10 +162,49 @@ def test_two_processes_filling_the_cache_at_once_leave_it_valid(tmp_path):
     ]
     sizes = [int(p.communicate(timeout=60)[0]) for p in procs]
     assert sizes == [good.stat().st_size] * 2
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
+    assert sorted(p.name for p in folder.iterdir() if p.name != runtime.HASHES_FILE) == sorted(
         [good.name, good.with_suffix(".json").name]
     )
     assert runtime._sidecar_ok(
         folder / good.name, folder / good.with_suffix(".json").name,
         {"wasm_sha256": runtime.PINNED_SHA256},
     )
+
+
+def test_hashes_are_remembered_by_stat_and_redone_when_a_file_changes(
+    tmp_path, fake_compile, monkeypatch
+):
+    folder = copy_cache(tmp_path)
+    (folder / runtime.HASHES_FILE).unlink(missing_ok=True)
+    module, _ = cache_files(folder)
+    monkeypatch.setattr(runtime, "RACY_SECONDS", 0.0)  # the copies are seconds old, not older
+    read: list[str] = []
+    real_sha256 = runtime._sha256
+    monkeypatch.setattr(runtime, "_sha256", lambda p: read.append(p.name) or real_sha256(p))
+
+    def prepare_in_a_new_process() -> None:
+        runtime._hash_memo.clear()  # what a new process starts with
+        runtime.prepare(folder)
+
+    prepare_in_a_new_process()
+    assert sorted(read) == sorted([module.name, runtime.locate_wasm()[0].name])
+    read.clear()
+    prepare_in_a_new_process()
+    assert read == [] and fake_compile == []
+    data = bytearray(module.read_bytes())
+    data[len(data) // 3] ^= 0xFF  # same size, new bytes: its stat moved, so it is read again
+    module.write_bytes(bytes(data))
+    prepare_in_a_new_process()
+    assert read and set(read) == {module.name} and fake_compile == [module]
+
+
+def test_a_file_changed_just_now_is_not_recorded(tmp_path, fake_compile, monkeypatch):
+    folder = copy_cache(tmp_path)
+    (folder / runtime.HASHES_FILE).unlink(missing_ok=True)
+    monkeypatch.setattr(runtime, "RACY_SECONDS", 3600.0)
+    runtime._hash_memo.clear()
+    runtime.prepare(folder)
+    hashes = folder / runtime.HASHES_FILE
+    records = json.loads(hashes.read_text()) if hashes.exists() else {}
+    module, _ = cache_files(folder)
+    assert str(module) not in records  # copied seconds ago: racily clean, hashed every time

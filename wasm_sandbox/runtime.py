@@ -7,6 +7,13 @@ Cache layout: ``<cache_dir>/python-<wasm hash>-wasmtime<version>-<settings hash>
 ``.json`` sidecar holding the SHA-256 and size of the ``.cwasm``. Both are written to temporary
 names and renamed into place, so concurrent writers cannot leave a half file; a reader that finds
 the sidecar and file disagreeing rebuilds instead of handing wasmtime unchecked bytes.
+
+Hashing python.wasm and the compiled module (about 50 MB) took 71 ms per command-line call, so
+verified hashes are remembered in ``<cache_dir>/hashes.json``, keyed by each file's path, size,
+mtime, ctime and inode: a file whose stat is unchanged since it was hashed is not read again,
+and any write (which moves ctime, a time no user tool can set back) makes it hashed anew. As in
+git's "racily clean" rule, a file changed within the last few seconds is never recorded, so a
+rewrite inside one timestamp tick cannot hide behind an old record.
 """
 
 from __future__ import annotations
@@ -20,8 +27,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import platformdirs
@@ -65,9 +72,11 @@ class RuntimeInfo:
         )
 
 
+HASHES_FILE = "hashes.json"
+RACY_SECONDS = 3.0  # a file changed this recently is hashed but not recorded
+
 _lock = threading.Lock()
 _hash_memo: dict[tuple, str] = {}
-_module_memo: dict[tuple, bool] = {}
 
 
 def default_cache_dir() -> Path:
@@ -80,7 +89,7 @@ def default_cache_dir() -> Path:
 
 def _stat_key(path: Path) -> tuple:
     st = path.stat()
-    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def _sha256(path: Path) -> str:
@@ -91,11 +100,49 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _hash_once(path: Path) -> str:
-    key = _stat_key(path)
-    if key not in _hash_memo:
-        _hash_memo[key] = _sha256(path)
-    return _hash_memo[key]
+class _HashRecords:
+    """SHA-256 of files, remembered across processes in ``hashes.json`` keyed by their stat."""
+
+    def __init__(self, folder: Path) -> None:
+        self.file = folder / HASHES_FILE
+        self.dirty = False
+        try:
+            records = json.loads(self.file.read_text())
+        except (OSError, ValueError):
+            records = {}
+        self.records: dict = records if isinstance(records, dict) else {}
+
+    def sha256(self, path: Path) -> str:
+        """The file's SHA-256 (hex), read from the records when its stat is unchanged."""
+        key = _stat_key(path)
+        if key in _hash_memo:
+            return _hash_memo[key]
+        record = self.records.get(key[0])
+        if isinstance(record, list) and len(record) == 5 and tuple(record[:4]) == key[1:]:
+            digest = str(record[4])
+        else:
+            digest = _sha256(path)
+            changed_ns = max(key[2], key[3])
+            if time.time_ns() - changed_ns > RACY_SECONDS * 1e9:
+                self.records[key[0]] = [*key[1:], digest]
+                self.dirty = True
+        _hash_memo[key] = digest
+        return digest
+
+    def save(self) -> None:
+        """Write the records (atomically; a cache folder we cannot write only costs time)."""
+        if not self.dirty:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=self.file.name, suffix=".tmp",
+                                       dir=self.file.parent)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(self.records, fh)
+            os.replace(tmp, self.file)
+            self.dirty = False
+        except OSError as exc:
+            log.info("cannot record hashes in %s (%s)", self.file, exc)
 
 
 def locate_wasm() -> tuple[Path, bool]:
@@ -124,7 +171,16 @@ def locate_wasm() -> tuple[Path, bool]:
 
 
 def wasmtime_version() -> str:
-    """The installed wasmtime version, read without importing wasmtime into the app."""
+    """The installed wasmtime version, read without importing wasmtime into the app.
+
+    Taken from the ``wasmtime-<version>.dist-info`` folder beside the package: importing
+    ``importlib.metadata`` to ask it cost 15-30 ms of every command-line call.
+    """
+    found = sorted(Path(wasmtime_site()).glob("wasmtime-*.dist-info"))
+    if len(found) == 1:
+        return found[0].name[len("wasmtime-") : -len(".dist-info")]
+    from importlib import metadata  # several or none: let the packaging metadata decide
+
     try:
         return metadata.version("wasmtime")
     except metadata.PackageNotFoundError as exc:
@@ -155,7 +211,8 @@ def child_command(mode: str, *args: str) -> list[str]:
     return [sys.executable, "-I", "-S", CHILD_SCRIPT, mode, wasmtime_site(), settings, *args]
 
 
-def _sidecar_ok(module: Path, sidecar: Path, expect: dict) -> bool:
+def _sidecar_ok(module: Path, sidecar: Path, expect: dict,
+                records: _HashRecords | None = None) -> bool:
     """True when the sidecar matches this key and the module file's bytes match the sidecar."""
     try:
         meta = json.loads(sidecar.read_text())
@@ -165,10 +222,8 @@ def _sidecar_ok(module: Path, sidecar: Path, expect: dict) -> bool:
             return False
         if module.stat().st_size != meta.get("size"):
             return False
-        key = _stat_key(module)
-        if key not in _module_memo:
-            _module_memo[key] = _sha256(module) == meta.get("sha256")
-        return _module_memo[key]
+        records = records if records is not None else _HashRecords(module.parent)
+        return records.sha256(module) == meta.get("sha256")
     except (OSError, ValueError):
         return False
 
@@ -205,8 +260,10 @@ def _compile(wasm: Path, module: Path, sidecar: Path, expect: dict) -> None:
 def prepare(cache_dir: Path | None = None) -> RuntimeInfo:
     """Verify python.wasm and make sure its compiled module is cached; compile if needed."""
     wasm, packaged = locate_wasm()
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     with _lock:
-        digest = _hash_once(wasm)
+        records = _HashRecords(folder)
+        digest = records.sha256(wasm)
         if packaged and digest != PINNED_SHA256:
             raise SandboxError(
                 f"python.wasm at {wasm} has SHA-256 {digest}, not the expected {PINNED_SHA256}; "
@@ -215,15 +272,15 @@ def prepare(cache_dir: Path | None = None) -> RuntimeInfo:
         pinned = digest == PINNED_SHA256
         if not pinned:
             log.warning("%s has SHA-256 %s, not the verified build", wasm, digest)
-        folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         version = wasmtime_version()
         stem = f"python-{digest[:16]}-wasmtime{version}-{settings_key()}"
         module, sidecar = folder / f"{stem}.cwasm", folder / f"{stem}.json"
         expect = {"wasm_sha256": digest, "wasmtime": version, "settings": ENGINE_SETTINGS}
-        if not _sidecar_ok(module, sidecar, expect):
+        if not _sidecar_ok(module, sidecar, expect, records):
             log.info("compiling %s into %s", wasm, module)
             _compile(wasm, module, sidecar, expect)
-            if not _sidecar_ok(module, sidecar, expect):
+            if not _sidecar_ok(module, sidecar, expect, records):
                 raise SandboxError(f"The module cache at {folder} keeps changing; try again.")
+        records.save()
         st = module.stat()
         return RuntimeInfo(wasm, digest, pinned, module, st.st_size, st.st_ino)
