@@ -1,19 +1,30 @@
-"""Sandbox performance figures, printed as one JSON object (no asserts; goals alongside).
+"""Sandbox performance against an honest native anchor, interleaved, as one JSON object.
 
-    python tests/perf/sandbox_perf.py [--repeat N]
+    python tests/perf/sandbox_perf.py [--rounds N] [--anchor PYTHON] [--cold-compile]
 
-Measures, in this one process: cold compile of python.wasm (into a throw-away cache); cached
-module load (deserialize in wasmtime, and the app's own check of the cache file); a fresh
-interpreter + ``print(1)`` against native ``python3 -c "print(1)"``; one code action in a live
-session; the guest -> host -> guest host-call round trip (median of 1,000, timed in the guest);
-and the resident memory of a live session's child process.
+The anchor is a real CPython interpreter, never a version-manager shim: ``--anchor`` if given,
+else one of the guest's minor version found on PATH or under pyenv (an ELF binary), else
+``sys.executable``; the output names it, its version and whether its minor matches the guest's.
+Native figures run in that interpreter as a child of this process (the same process tree), and
+every comparison alternates sandbox and anchor round by round, so load changes hit both; each
+figure is the median over rounds, with the ratio sandbox / anchor. No asserts: the goals of
+issue 12 are printed beside the figures.
+
+Figures: a pipe round trip between two Python processes (this one and the anchor child, one
+short line each way); host calls from the guest with a small and a 27 KB result (round trip
+timed in the guest; guest CPU per call from the child's scheduler counters; cost per KB of
+result against the anchor's own ``json`` encode + decode per KB); a fresh interpreter +
+``print(1)``; a 200,000-iteration dict/str loop; ``codeact-explorer sandbox run -`` as a whole
+process against ``python -c "print(1)"``.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -24,172 +35,291 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from wasm_sandbox import Limits, Sandbox, process, runtime  # noqa: E402
+from wasm_sandbox import Limits, Sandbox, runtime  # noqa: E402
 
-API = {"bench_echo": {"path": "bench.echo", "params": ["value"],
-                     "signature": "api.bench.echo(value)", "doc": "Return the value."}}
+API = {
+    "bench_echo": {"path": "bench.echo", "params": ["value"],
+                   "signature": "api.bench.echo(value)", "doc": "Return the value."},
+    "bench_big": {"path": "bench.big", "params": [],
+                  "signature": "api.bench.big()", "doc": "Return a 27 KB list of users."},
+}
+BIG = [
+    {"id": i, "name": f"User {i}", "email": f"user{i}@example.com", "team_id": i % 7,
+     "tags": ["alpha", "beta"], "active": i % 2 == 0, "score": i * 1.5, "bio": "word " * 60}
+    for i in range(63)
+]
+BIG_BYTES = len(json.dumps(BIG, separators=(",", ":")))
+SMALL = {"id": 7, "name": "Ada"}
+SMALL_BYTES = len(json.dumps(SMALL, separators=(",", ":")))
+
+LOOP = (
+    "d = {}\n"
+    "for i in range(200000):\n"
+    "    k = 'k' + str(i % 1000)\n"
+    "    d[k] = d.get(k, 0) + len(k)\n"
+)
+TIMED_LOOP = "import time\nt0 = time.perf_counter()\n" + LOOP + "print(time.perf_counter() - t0)"
+
+# The anchor child: answers one command per line on stdin, one line on stdout.
+WORKER = r"""
+import json, sys, time
+LOOP = %r
+BIG = json.loads(%r)
+SMALL = json.loads(%r)
+def med(xs):
+    xs = sorted(xs); return xs[len(xs) // 2]
+def json_cost(value, n):
+    laps = []
+    for _ in range(n):
+        t = time.perf_counter()
+        json.loads(json.dumps(value, separators=(",", ":")))
+        laps.append(time.perf_counter() - t)
+    return med(laps)
+for line in sys.stdin:
+    cmd = line.split(" ", 1)[0].strip()
+    if cmd == "echo":
+        sys.stdout.write(line)
+    elif cmd == "loop":
+        t = time.perf_counter(); exec(LOOP, {}); sys.stdout.write(f"{time.perf_counter() - t}\n")
+    elif cmd == "json":
+        sys.stdout.write(f"{json_cost(SMALL, 300)} {json_cost(BIG, 300)}\n")
+    sys.stdout.flush()
+"""
+
+HOST_CALL_PROGRAM = """
+import time
+laps = []
+for i in range({n}):
+    t = time.perf_counter()
+    api.bench.{fn}({arg})
+    laps.append(time.perf_counter() - t)
+laps.sort()
+print(laps[len(laps) // 2] * 1e6)
+"""
 
 
-def echo(name: str, args: dict) -> dict:
+def host(name: str, args: dict) -> dict:
+    if name == "bench_big":
+        return {"ok": True, "value": BIG}
     return {"ok": True, "value": args.get("value")}
 
 
-def ms(seconds: float) -> float:
-    return round(seconds * 1000, 3)
+def median(values: list[float]) -> float:
+    return statistics.median(values)
 
 
-def rss_kib(pid: int) -> int | None:
+def is_binary(path: str) -> bool:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
     except OSError:
-        return None
-    return None
+        return False
 
 
-def cold_compile() -> float:
+def version_of(python: str) -> tuple[int, int, str]:
+    out = subprocess.run([python, "-c", "import sys; print(sys.version_info[0], "
+                          "sys.version_info[1], sys.version.split()[0])"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]), int(out[1]), out[2]
+
+
+def pick_anchor(explicit: str | None, guest: tuple[int, int]) -> tuple[str, str]:
+    """The interpreter to compare against and why it was chosen."""
+    if explicit:
+        return explicit, "given with --anchor"
+    if sys.version_info[:2] == guest:
+        return sys.executable, "sys.executable (same minor as the guest)"
+    name = f"python{guest[0]}.{guest[1]}"
+    candidates = [os.path.realpath(p) for p in [shutil.which(name) or ""] if p]
+    pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates += sorted(glob.glob(f"{pyenv}/versions/{guest[0]}.{guest[1]}.*/bin/{name}"))
+    for path in candidates:
+        if is_binary(path) and version_of(path)[:2] == guest:
+            return path, f"a real {name} binary (sys.executable is {sys.version.split()[0]})"
+    return sys.executable, f"sys.executable: no {name} binary found, minors differ"
+
+
+class Anchor:
+    """The anchor interpreter as a child process answering WORKER commands."""
+
+    def __init__(self, python: str) -> None:
+        source = WORKER % (LOOP, json.dumps(BIG), json.dumps(SMALL))
+        self.proc = subprocess.Popen([python, "-I", "-S", "-c", source], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, bufsize=0)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.win, self.rout = self.proc.stdin.fileno(), self.proc.stdout
+        self.python = python
+
+    def ask(self, command: str) -> str:
+        os.write(self.win, command.encode() + b"\n")
+        return self.rout.readline().decode()
+
+    def pipe_round_trip_us(self, n: int) -> float:
+        line = b"echo " + b"x" * 40 + b"\n"
+        laps = []
+        for _ in range(n):
+            started = time.perf_counter()
+            os.write(self.win, line)
+            self.rout.readline()
+            laps.append(time.perf_counter() - started)
+        return median(laps) * 1e6
+
+    def close(self) -> None:
+        self.proc.stdin.close()  # type: ignore[union-attr]
+        self.proc.wait()
+
+
+def cli_command() -> list[str]:
+    script = Path(sys.executable).with_name("codeact-explorer")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("codeact-explorer")
+    return [found] if found else [sys.executable, "-m", "tui"]
+
+
+def timed_run(command: list[str], stdin: str = "") -> float:
+    started = time.perf_counter()
+    subprocess.run(command, input=stdin.encode(), capture_output=True, check=True)
+    return time.perf_counter() - started
+
+
+def guest_version(cache: Path) -> tuple[int, int]:
+    with Sandbox(host, API, cache_dir=cache) as box:
+        out = box.run("import sys\nprint(sys.version_info[0], sys.version_info[1])").output
+    major, minor = out.split()
+    return int(major), int(minor)
+
+
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else float("nan")
+
+
+def measure(anchor: Anchor, cache: Path, rounds: int) -> dict:
+    fresh, native_start, loop_g, loop_n = [], [], [], []
+    pipe, call_small, call_big, cpu_small, cpu_big, app_small = [], [], [], [], [], []
+    json_small, json_big, cli, cli_native = [], [], [], []
+    n_calls = 400
+    env = dict(os.environ, CODEACT_EXPLORER_HOME=str(cache.parent.parent))
+    # Warm-up: the zygote, the caches, the CLI's module cache and the anchor's first loop.
+    timed_run([*cli_command(), "sandbox", "run", "-"], "print(1)")
+    with Sandbox(host, API, limits=Limits(host_calls=5000), cache_dir=cache) as box:
+        box.run("print(1)")
+        for _ in range(rounds):
+            # fresh interpreter + print(1), against the anchor's start-up
+            started = time.perf_counter()
+            with Sandbox(host, API, cache_dir=cache) as fresh_box:
+                assert fresh_box.run("print(1)").output == "1\n"
+            fresh.append(time.perf_counter() - started)
+            native_start.append(timed_run([anchor.python, "-c", "print(1)"]))
+            # the CPU-bound loop
+            loop_g.append(float(box.run(TIMED_LOOP).output))
+            loop_n.append(float(anchor.ask("loop")))
+            # pipe floor, then host calls, then native json
+            pipe.append(anchor.pipe_round_trip_us(500))
+            child = box._child
+            for fn, arg, laps, cpus in (("echo", "i", call_small, cpu_small),
+                                        ("big", "", call_big, cpu_big)):
+                before = child.cpu_ns() if child else None
+                started = time.perf_counter()
+                result = box.run(HOST_CALL_PROGRAM.format(n=n_calls, fn=fn, arg=arg))
+                elapsed = time.perf_counter() - started
+                after = child.cpu_ns() if child else None
+                laps.append(float(result.output))
+                if before and after:
+                    cpus.append((after - before) / 1e3 / n_calls)
+                if fn == "echo":
+                    app_small.append(elapsed * 1e6 / n_calls)
+            small_s, big_s = (float(v) for v in anchor.ask("json").split())
+            json_small.append(small_s * 1e6)
+            json_big.append(big_s * 1e6)
+            # the whole CLI process
+            cli.append(subprocess_time([*cli_command(), "sandbox", "run", "-"], "print(1)", env))
+            cli_native.append(timed_run([anchor.python, "-c", "print(1)"]))
+    kb = (BIG_BYTES - SMALL_BYTES) / 1024
+    guest_per_kb = (median(call_big) - median(call_small)) / kb
+    native_per_kb = (median(json_big) - median(json_small)) / kb
+    return {
+        "pipe_round_trip_between_two_python_processes_us": round(median(pipe), 1),
+        "host_call_small_result": {
+            "round_trip_in_guest_us": round(median(call_small), 1),
+            "per_call_seen_by_app_us": round(median(app_small), 1),
+            "guest_cpu_per_call_us": round(median(cpu_small), 1) if cpu_small else None,
+            "ratio_to_pipe_round_trip": ratio(median(call_small), median(pipe)),
+            "goal": "<= 1.5x the pipe round trip",
+        },
+        "host_call_27kb_result": {
+            "result_bytes": BIG_BYTES,
+            "round_trip_in_guest_us": round(median(call_big), 1),
+            "guest_cpu_per_call_us": round(median(cpu_big), 1) if cpu_big else None,
+            "per_kb_us": round(guest_per_kb, 1),
+            "anchor_json_encode_decode_per_kb_us": round(native_per_kb, 2),
+            "anchor_json_encode_decode_27kb_us": round(median(json_big), 1),
+            "ratio_per_kb": ratio(guest_per_kb, native_per_kb),
+            "goal": "per KB within 3x of native json encode+decode",
+        },
+        "fresh_interpreter_print_1_ms": {
+            "sandbox": round(median(fresh) * 1e3, 1),
+            "anchor_process": round(median(native_start) * 1e3, 1),
+            "ratio": ratio(median(fresh), median(native_start)),
+        },
+        "dict_str_loop_200k_ms": {
+            "sandbox": round(median(loop_g) * 1e3, 1),
+            "anchor": round(median(loop_n) * 1e3, 1),
+            "ratio": ratio(median(loop_g), median(loop_n)),
+            "goal": "<= 2x native of the same minor version",
+        },
+        "cli_sandbox_run_print_1_ms": {
+            "whole_process": round(median(cli) * 1e3, 1),
+            "anchor_python_c_print_1": round(median(cli_native) * 1e3, 1),
+            "ratio": ratio(median(cli), median(cli_native)),
+            "goal": "<= 150 ms whole process",
+        },
+    }
+
+
+def subprocess_time(command: list[str], stdin: str, env: dict) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(command, input=stdin.encode(), capture_output=True, env=env)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{command} failed: {proc.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def cold_compile_ms() -> float:
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         runtime.prepare(Path(folder))
-        return time.perf_counter() - started
-
-
-def module_load(cache: Path) -> dict:
-    import wasmtime
-
-    from wasm_sandbox.child import make_engine
-
-    info = runtime.prepare(cache)
-    engine = make_engine(runtime.ENGINE_SETTINGS)
-    samples = []
-    for _ in range(5):
-        started = time.perf_counter()
-        wasmtime.Module.deserialize_file(engine, str(info.module_path))
-        samples.append(time.perf_counter() - started)
-    runtime._module_memo.clear()
-    runtime._hash_memo.clear()
-    started = time.perf_counter()
-    runtime.prepare(cache)
-    check_first = time.perf_counter() - started
-    started = time.perf_counter()
-    runtime.prepare(cache)
-    check_again = time.perf_counter() - started
-    return {
-        "deserialize_ms": ms(statistics.median(samples)),
-        "app_cache_check_first_ms": ms(check_first),
-        "app_cache_check_memoized_ms": ms(check_again),
-    }
-
-
-def fresh_interpreter(cache: Path, repeat: int) -> dict:
-    sandbox_samples, native_samples = [], []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        with Sandbox(echo, API, cache_dir=cache) as sandbox:
-            result = sandbox.run("print(1)")
-            sandbox_samples.append(time.perf_counter() - started)
-        assert result.output == "1\n", result
-        started = time.perf_counter()
-        subprocess.run(["python3", "-c", "print(1)"], check=True, capture_output=True)
-        native_samples.append(time.perf_counter() - started)
-    first = sandbox_samples.pop(0)  # includes starting the zygote (once per app process)
-    sandbox_ms = ms(statistics.median(sandbox_samples))
-    native_ms = ms(statistics.median(native_samples))
-    return {
-        "first_in_process_with_zygote_start_ms": ms(first),
-        "sandbox_ms": sandbox_ms,
-        "native_python3_ms": native_ms,
-        "ratio": round(sandbox_ms / native_ms, 2),
-        "goal": "<= 100 ms and <= 3x native",
-    }
-
-
-def live_session(cache: Path) -> dict:
-    with Sandbox(echo, API, limits=Limits(host_calls=5000), cache_dir=cache) as sandbox:
-        sandbox.run("x = 0")
-        samples = []
-        for _ in range(200):
-            started = time.perf_counter()
-            sandbox.run("x += 1")
-            samples.append(time.perf_counter() - started)
-        printed = []
-        for _ in range(200):
-            started = time.perf_counter()
-            sandbox.run("print(x)")
-            printed.append(time.perf_counter() - started)
-        timed = sandbox.run(
-            "import time\n"
-            "laps = []\n"
-            "for i in range(1000):\n"
-            "    t = time.perf_counter()\n"
-            "    api.bench.echo(i)\n"
-            "    laps.append(time.perf_counter() - t)\n"
-            "laps.sort()\n"
-            "print(laps[500] * 1e6, laps[100] * 1e6, laps[900] * 1e6)\n"
-        )
-        median_us, p10_us, p90_us = (float(v) for v in timed.output.split())
-        started = time.perf_counter()
-        sandbox.run("for i in range(1000):\n    api.bench.echo(i)")
-        per_call_app_us = (time.perf_counter() - started) * 1e6 / 1000
-        child = sandbox._child
-        pid = child.pid if child is not None else None
-        zygotes = [z.proc.pid for z in process._zygotes.values() if z.alive()]
-        return {
-            "code_action_ms": {"median": ms(statistics.median(samples)),
-                               "p90": ms(sorted(samples)[179]), "goal": "<= 5 ms"},
-            "print_action_ms": ms(statistics.median(printed)),
-            "host_call_round_trip_us": {
-                "median": round(median_us, 1), "p10": round(p10_us, 1),
-                "p90": round(p90_us, 1), "goal": "<= 60 us",
-                "per_call_in_a_1000_call_run_us": round(per_call_app_us, 1),
-            },
-            "memory_rss_mib": {
-                "session_child": round((rss_kib(pid) or 0) / 1024, 1) if pid else None,
-                "zygote_shared_by_all_sessions": round((rss_kib(zygotes[0]) or 0) / 1024, 1)
-                if zygotes else None,
-                "note": "RSS counts pages the child shares with the zygote (copy-on-write)",
-            },
-        }
-
-
-def native_pipe_round_trip_us() -> float:
-    """The machine's own floor: one byte to another process over a pipe and back."""
-    to_child, from_parent = os.pipe()
-    to_parent, from_child = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(from_parent)  # so the parent's close is our end of file
-        while data := os.read(to_child, 64):
-            os.write(from_child, data)
-        os._exit(0)
-    os.close(to_child)
-    os.close(from_child)
-    laps = []
-    for _ in range(2000):
-        started = time.perf_counter()
-        os.write(from_parent, b"x")
-        os.read(to_parent, 64)
-        laps.append(time.perf_counter() - started)
-    os.close(from_parent)
-    os.waitpid(pid, 0)
-    os.close(to_parent)
-    return round(statistics.median(laps) * 1e6, 1)
+        return round((time.perf_counter() - started) * 1e3, 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--anchor", default=None, help="the native interpreter to compare with")
+    parser.add_argument("--cold-compile", action="store_true",
+                        help="also time compiling python.wasm into an empty cache")
     args = parser.parse_args()
-    figures: dict = {"machine_cpus": os.cpu_count(), "load_average_1m": os.getloadavg()[0]}
-    figures["native_pipe_round_trip_us"] = native_pipe_round_trip_us()
-    figures["cold_compile_ms"] = ms(cold_compile())
+    figures: dict = {"machine_cpus": os.cpu_count(), "load_average_1m_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as folder:
-        cache = Path(folder)
-        runtime.prepare(cache)
-        figures["cached_module_load"] = module_load(cache)
-        figures["fresh_interpreter_print_1"] = fresh_interpreter(cache, args.repeat)
-        figures.update(live_session(cache))
+        cache = Path(folder) / "cache" / "wasm"
+        info = runtime.prepare(cache)
+        guest = guest_version(cache)
+        python, why = pick_anchor(args.anchor, guest)
+        major, minor, full = version_of(python)
+        figures["guest"] = {"python": f"{guest[0]}.{guest[1]}", "wasm": str(info.wasm_path),
+                            "wasm_sha256": info.wasm_sha256}
+        figures["anchor"] = {"python": python, "version": full, "chosen_as": why,
+                             "same_minor_as_guest": (major, minor) == guest,
+                             "this_process": f"{sys.executable} {sys.version.split()[0]}"}
+        if args.cold_compile:
+            figures["cold_compile_ms"] = cold_compile_ms()
+        anchor = Anchor(python)
+        try:
+            figures.update(measure(anchor, cache, args.rounds))
+        finally:
+            anchor.close()
+    figures["load_average_1m_after"] = os.getloadavg()[0]
     print(json.dumps(figures, indent=2))
 
 
