@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from engine.commands import command_modules
 
@@ -18,11 +19,23 @@ class UserError(Exception):
     """A problem the user can fix; its message is one sentence that says how."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one sentence on stderr and exit status 2.
+
+    argparse's own error prints the whole usage block before the message; a mistyped flag
+    deserves one line that names it and where the help is.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message.rstrip('.')}; `{self.prog} --help` lists the "
+                     "options.\n")
+
+
 def build_parser(
     prog: str = "codeact-explorer", argv: list[str] | None = None
 ) -> argparse.ArgumentParser:
     """The parser for ``argv``: with it, only the subcommands named in it are registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=prog,
         description="Race a JSON tool-calling agent against a CodeAct agent and count the tokens.",
     )

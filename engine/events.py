@@ -139,7 +139,15 @@ class ExecutionResult(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class Usage(Event):
-    """Token use of one round: the local count (by source) and the API's, when it reports one."""
+    """Token use and latency of one round, as soon as its reply has streamed.
+
+    Tokens: the local count (by source) and the API's, when it reports one. Latency (ms): time
+    to the reply's first token (``ttft_ms``) and to its end (``total_ms``), the model's own
+    time whatever the playback pace; ``latency_source`` says where it comes from: "modeled"
+    (the scripted provider's latency model of the real model), "recorded" (a replay, from the
+    recording) or "measured" (the wall clock around a live model's stream). None in records
+    written before latency was kept.
+    """
 
     type: ClassVar[str] = "usage"
     round: int
@@ -149,6 +157,9 @@ class Usage(Event):
     api_input_tokens: int | None = None
     api_output_tokens: int | None = None
     cost_usd: float = 0.0
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    latency_source: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,6 +217,9 @@ class RunFinished(Event):
     api_input_tokens: int | None = None
     api_output_tokens: int | None = None
     breakdown: dict[str, int] = field(default_factory=dict)
+    # The model's time over all rounds (ms, the sum of the rounds' Usage.total_ms): how long the
+    # model itself took, whatever the playback pace; tool and sandbox time are not in it.
+    model_ms: float = 0.0
 
     @property
     def total_tokens(self) -> int:

@@ -1,8 +1,9 @@
 """A recorded run played back into the panes, with the same controls as a live race.
 
-The recorded events of each agent are replayed concurrently, as the agents ran, honouring the
-recorded gaps (shortened) when ``pace`` is above zero and instantly when it is zero. Step mode
-pauses an agent before each round, exactly as ``engine.controller.Race`` does.
+The recorded events of each agent are replayed concurrently, as the agents ran, with the
+recorded gaps between events (their ``elapsed``) times ``pace``: 1 replays at the recorded
+speed, 0.5 twice as fast, 0 instantly. Step mode pauses an agent before each round, exactly as
+``engine.controller.Race`` does (the wait in step mode is not replayed).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 
 from engine.events import Event, RoundStarted, RunFinished, StepWaiting
-
-MAX_GAP = 0.5  # seconds: a slow live model's pauses are shortened when replaying on stage
+from engine.providers.latency import check_pace
 
 
 class RecordedRace:
@@ -21,7 +21,7 @@ class RecordedRace:
 
     def __init__(self, events: Sequence[Event], pace: float = 0.0) -> None:
         self._events = list(events)
-        self._pace = pace
+        self._pace = check_pace(pace)
         self.step_mode = False
         self._release = asyncio.Event()
         self._cancelled = False
@@ -53,6 +53,7 @@ class RecordedRace:
     async def _play(self, mode: str, queue: asyncio.Queue[Event | None]) -> None:
         mine = [event for event in self._events if event.mode == mode]
         last_elapsed = 0.0
+        stepped = False
         finished = False
         try:
             for event in mine:
@@ -64,11 +65,11 @@ class RecordedRace:
                     await self._wait_for_step()
                     if self._cancelled:
                         break
-                if self._pace > 0:
-                    await asyncio.sleep(min(max(event.elapsed - last_elapsed, 0.0), MAX_GAP))
-                else:
-                    await asyncio.sleep(0)  # let the other agent and the UI interleave
+                # The recording's own pause in step mode (a person's wait) is not replayed.
+                gap = 0.0 if stepped else max(event.elapsed - last_elapsed, 0.0)
+                await asyncio.sleep(gap * self._pace)  # zero still lets the others interleave
                 last_elapsed = event.elapsed
+                stepped = isinstance(event, StepWaiting)
                 finished = finished or isinstance(event, RunFinished)
                 await queue.put(event)
             if self._cancelled and not finished and mine:

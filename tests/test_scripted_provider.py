@@ -222,7 +222,8 @@ async def test_the_stream_is_deterministic_chunked_and_labelled() -> None:
     assert first == again
     texts = [c for c in first if isinstance(c, TextChunk)]
     assert len(texts) > 10 and all(len(c.text) < 40 for c in texts)
-    assert first[-1] == Finish("stop")
+    assert isinstance(first[-1], Finish) and first[-1].reason == "stop"
+    assert first[-1].timing is not None and first[-1].timing.source == "modeled"
 
 
 async def test_tool_calls_stream_whole_with_mistral_shaped_ids() -> None:
@@ -231,7 +232,7 @@ async def test_tool_calls_stream_whole_with_mistral_shaped_ids() -> None:
     call = next(c for c in chunks if isinstance(c, ToolCallChunk))
     assert len(call.call_id) == 9 and call.call_id.isalnum()
     assert json.loads(call.arguments) == {"query": "Lena Okafor"}
-    assert chunks[-1] == Finish("tool_calls")
+    assert isinstance(chunks[-1], Finish) and chunks[-1].reason == "tool_calls"
 
 
 def test_make_provider_names_what_is_wrong() -> None:

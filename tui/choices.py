@@ -24,7 +24,9 @@ MODE_CHOICE_LABELS: dict[str, str] = {
 }
 PROVIDERS: tuple[str, ...] = ("scripted", "mistral")
 KEY_ENV = "MISTRAL_API_KEY"
-DEFAULT_PACE = 0.02  # seconds between streamed chunks of the scripted agent: readable on stage
+# Playback time scale of the scripted agent and replays: 1 = the model's real speed (its latency
+# model, engine.providers.latency), so the race's clock tells the truth on stage.
+DEFAULT_PACE = 1.0
 
 
 @dataclass(frozen=True)

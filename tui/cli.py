@@ -21,14 +21,18 @@ def add_app_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--provider", choices=("scripted", "mistral"), default=None,
                        help="model provider (default: mistral when MISTRAL_API_KEY is set, "
                             "else the scripted reference agent)")
-    group.add_argument("--model", default=None, help="model name for the mistral provider")
+    group.add_argument("--model", default=None,
+                       help="model name for the mistral provider (the scripted agent is not a "
+                            "model and takes none)")
     group.add_argument("--task", default=None, help="task id to start on")
     group.add_argument("--task-file", type=Path, default=None,
                        help="a TOML file of your own tasks, listed after the bundled ones")
     group.add_argument("--mode", choices=("both", "tool_calling", "codeact"), default="both",
                        help="race both agents side by side, or run one alone")
-    group.add_argument("--pace", type=float, default=None,
-                       help="seconds between streamed chunks of the scripted agent")
+    group.add_argument("--pace", type=float, default=None, metavar="SCALE",
+                       help="playback time scale of the scripted agent and of replays: 1 = "
+                            "the model's real speed (default), 0.5 = twice as fast, 0 = "
+                            "instant")
     group.add_argument("--step", action="store_true", help="start in step mode")
 
 
@@ -49,9 +53,27 @@ def fail(message: str) -> int:
 
 
 def check_flags(args: argparse.Namespace) -> str | None:
-    """The first problem with the app's flags, as one sentence, or None."""
-    from tui.backend import Backend, BackendError
+    """The first problem with the app's flags, as one sentence, or None.
 
+    Checked before the app opens, so a missing API key or a flag that cannot apply is said
+    once, on the command line, not after the first run.
+    """
+    from engine.providers.latency import check_pace
+    from tui.backend import Backend, BackendError
+    from tui.choices import default_provider
+
+    if args.pace is not None:
+        try:
+            check_pace(args.pace)
+        except ValueError as exc:
+            return str(exc)
+    provider = default_provider(args.provider)
+    if args.model is not None and provider == "scripted":
+        return ("--model is for a live model; the scripted agent is a reference agent, not a "
+                "model (set MISTRAL_API_KEY and use --provider mistral to pick a model).")
+    problem = provider_problem(provider, args.model)
+    if problem:
+        return problem
     if args.task_file is not None and not args.task_file.is_file():
         return f"no task file at {args.task_file}; check the path."
     if args.task is None and args.task_file is None:
@@ -66,15 +88,28 @@ def check_flags(args: argparse.Namespace) -> str | None:
     return None
 
 
+def provider_problem(provider: str, model: str | None) -> str | None:
+    """Why ``provider`` cannot run (a live one without its key), in one sentence, or None."""
+    from engine.providers import ProviderError, make_provider
+
+    if provider == "scripted":
+        return None
+    try:
+        make_provider(provider, task=None, mode="tool_calling", model=model)
+    except ProviderError as exc:
+        return str(exc)
+    return None
+
+
 def open_app(args: argparse.Namespace) -> int:
     """Open the Textual app with the flags' choices."""
+    problem = check_flags(args)
+    if problem:
+        return fail(problem)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         # Without a terminal the app cannot draw or read keys (it would spin, unseen).
         return fail("the app needs a terminal; run it in one, or use a subcommand such as "
                     "`codeact-explorer bench` when piping.")
-    problem = check_flags(args)
-    if problem:
-        return fail(problem)
     from tui.app import ExplorerApp
     from tui.choices import DEFAULT_PACE, RunChoice, default_provider
     choice = RunChoice(
@@ -82,7 +117,7 @@ def open_app(args: argparse.Namespace) -> int:
         mode=args.mode,
         provider=default_provider(args.provider),
         model=args.model,
-        pace=DEFAULT_PACE if args.pace is None else max(0.0, args.pace),
+        pace=DEFAULT_PACE if args.pace is None else args.pace,
         task_file=args.task_file,
     )
     ExplorerApp(choice, step_mode=args.step).run()

@@ -17,7 +17,7 @@ from tui.choices import MODE_CHOICE_LABELS, MODE_CHOICES, PROVIDERS
 if TYPE_CHECKING:
     from tui.screens.race import RaceScreen
 
-PACES = (0.0, 0.02, 0.05, 0.1)
+PACES = (0.0, 0.5, 1.0, 2.0)  # playback time scale: 1 = the model's real speed
 Command = tuple[str, Callable[[], object], str]
 
 
@@ -53,9 +53,10 @@ def race_commands(screen: RaceScreen) -> list[Command]:
                          "mistral needs MISTRAL_API_KEY" if provider == "mistral" else
                          "offline reference agent (not a model)"))
     for pace in PACES:
-        commands.append((f"Pace: {pace:g}s per chunk",
+        commands.append((f"Pace: {pace:g}x",
                          partial(screen.set_choice, choice.with_(pace=pace)),
-                         "speed of the scripted agent and of replays"))
+                         "time scale of the scripted agent and replays: 1 = the model's "
+                         "real speed, 0 = instant"))
     return commands
 
 

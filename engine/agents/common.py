@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -53,6 +54,7 @@ from engine.providers.base import (
     TextChunk,
     ToolCallChunk,
 )
+from engine.providers.latency import RoundTiming
 from engine.run import RunConfig
 from engine.toolbox import Toolbox
 from engine.toolboxes import open_toolbox
@@ -107,6 +109,7 @@ class Agent:
         self._waiting: asyncio.Task[Any] | None = None
         self._stream_task: asyncio.Task[None] | None = None
         self._recorded_messages = 0
+        self.model_ms = 0.0  # the model's time over the rounds so far (see RunFinished)
 
     # -- subclass hooks -------------------------------------------------------------------
     async def setup(self) -> None:
@@ -250,7 +253,8 @@ class Agent:
             for kind, message in _notices(self.provider, request, self.task, self.mode):
                 yield self.event(RunError, round=number, kind=kind, message=message, fatal=False)
         self._record_request(number, request)
-        reply = Reply()
+        request = dataclasses.replace(request, input_tokens=tokens)
+        reply = Reply(sent_at=time.monotonic())
         try:
             async for ev in self._stream(request, reply):
                 yield ev
@@ -258,6 +262,8 @@ class Agent:
             if self.recorder is not None:
                 self.recorder.response(number, reply.chunks, raw=reply.raw,
                                        attempts=reply.attempts)
+        timing = _timing(reply, time.monotonic())
+        self.model_ms += timing.total_ms
         if reply.finish is None:
             raise ProviderError(
                 "The model's reply was cut off before it finished; try the round again.",
@@ -275,6 +281,8 @@ class Agent:
             api_input_tokens=usage.prompt_tokens if usage else None,
             api_output_tokens=usage.completion_tokens if usage else None,
             cost_usd=self.meter.round_cost(self.provider.model),
+            ttft_ms=round(timing.ttft_ms, 1), total_ms=round(timing.total_ms, 1),
+            latency_source=timing.source,
         )
         if reply.finish.reason == "length":
             yield self.event(RunError, round=number, kind="truncated", fatal=False,
@@ -318,6 +326,8 @@ class Agent:
                                      discarded_text=discarded)
                     continue
                 reply.chunks.append(item)
+                if reply.first_at is None and isinstance(item, (TextChunk, ToolCallChunk)):
+                    reply.first_at = time.monotonic()
                 if isinstance(item, TextChunk):
                     if item.text:
                         reply.text += item.text
@@ -341,7 +351,7 @@ class Agent:
             verdict=reasons, rounds=self.meter.rounds, input_tokens=totals.input_tokens,
             output_tokens=totals.output_tokens, cost_usd=self.meter.cost(self.provider.model),
             api_input_tokens=totals.api_input_tokens, api_output_tokens=totals.api_output_tokens,
-            breakdown=totals.breakdown,
+            breakdown=totals.breakdown, model_ms=round(self.model_ms, 1),
         )
 
     def judge(self, stop: StopReason, failure: str) -> tuple[bool, list[str]]:
@@ -378,6 +388,15 @@ class Agent:
         new = request.messages[self._recorded_messages:]
         self._recorded_messages = len(request.messages)
         self.recorder.request(number, request, new)
+
+
+def _timing(reply: Reply, ended_at: float) -> RoundTiming:
+    """The reply's timing: the provider's own (modeled, recorded), else the wall clock's."""
+    if reply.finish is not None and reply.finish.timing is not None:
+        return reply.finish.timing
+    first = reply.first_at if reply.first_at is not None else ended_at
+    return RoundTiming((first - reply.sent_at) * 1000.0, (ended_at - reply.sent_at) * 1000.0,
+                       "measured")
 
 
 def _current_task_cancelling() -> bool:

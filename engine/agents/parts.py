@@ -74,6 +74,9 @@ class Reply:
     chunks: list[StreamChunk] = field(default_factory=list)
     raw: list[Any] = field(default_factory=list)
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    # time.monotonic() when the request went out and when its first text or call arrived
+    sent_at: float = 0.0
+    first_at: float | None = None
 
     def retry(self, notice: RetryNotice) -> str:
         """Void what the failed attempt streamed (kept in ``attempts``); returns its text."""
@@ -83,6 +86,7 @@ class Reply:
                               "reason": notice.reason, "kind": notice.kind,
                               "text": self.text, "raw": self.raw})
         self.text, self.calls, self.finish, self.chunks, self.raw = "", [], None, [], []
+        self.first_at = None  # the first token that counts is the retried attempt's
         return discarded
 
 

@@ -53,8 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="let the tool-calling agent ask for several calls per round")
     p.add_argument("--max-rounds", type=int, default=None, metavar="N",
                    help="round limit per run (default: each task's own, 10 as in the article)")
-    p.add_argument("--pace", type=float, default=0.0,
-                   help="seconds between streamed chunks (scripted/replay; default 0)")
+    p.add_argument("--pace", type=float, default=0.0, metavar="SCALE",
+                   help="scripted/replay playback time scale: 1 = the model's real speed "
+                        "(its latency model or the recording), 0.5 = twice as fast, "
+                        "0 = instant (default)")
     p.add_argument("--format", choices=FORMATS, default="table", dest="fmt")
     p.add_argument("--output", type=Path, default=None, help="write to FILE instead of stdout")
     p.add_argument("--breakdown", action="store_true",
@@ -136,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.bench import run_bench
     from engine.bench_render import render
     from engine.cli import UserError
+    from engine.providers.latency import check_pace
     from engine.run import RunConfig
 
     if args.repeat < 1:
@@ -146,10 +149,17 @@ def run(args: argparse.Namespace) -> int:
         modes = parse_modes(args.modes)
     except UnknownModeError as exc:
         raise UserError(str(exc)) from exc
+    try:
+        pace = check_pace(args.pace)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    if args.model is not None and not provider_spec(args.provider).live:
+        raise UserError(f"--model is for a live model; the {args.provider} provider is not a "
+                        "model (use --provider mistral to pick a model).")
     tasks = select_tasks(args.tasks, args.task_file)
     if not tasks:
         raise UserError("No tasks to run; `codeact-explorer tasks` lists them.")
-    config = RunConfig(provider=args.provider, model=args.model, pace=max(0.0, args.pace),
+    config = RunConfig(provider=args.provider, model=args.model, pace=pace,
                        parallel_tool_calls=args.parallel_tool_calls, record=not args.no_record,
                        max_rounds=args.max_rounds)
     _check_provider(args.provider)

@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from engine.providers.latency import RoundTiming
+
 ErrorKind = Literal[
     "auth", "rate_limit", "server", "timeout", "network", "bad_request", "truncated", "config"
 ]
@@ -33,6 +35,9 @@ class ChatRequest:
     parallel_tool_calls: bool = False
     temperature: float = 0.0
     max_tokens: int | None = None
+    # Not sent: the agent's local Tekken count of the request, for providers that model
+    # latency (the scripted one); None when nobody counted.
+    input_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,15 @@ class ApiUsage:
 
 @dataclass(frozen=True)
 class Finish:
-    """Last item of every stream. ``reason`` is "stop", "tool_calls", "length", ..."""
+    """Last item of every stream. ``reason`` is "stop", "tool_calls", "length", ...
+
+    ``timing``: how long the reply took, from a provider that knows better than the wall clock
+    around its stream (the scripted provider's model, a replay's recording); None otherwise.
+    """
 
     reason: str
     usage: ApiUsage | None = None
+    timing: RoundTiming | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The scripted provider: a deterministic reference agent, offline, labelled "scripted".
 
 It demonstrates the mechanics and the token economics of both modes, not a model's
-intelligence. Each reply is a pure function of the request's messages and the task:
+intelligence. Each reply is a pure function of the request's messages and the task, streamed at
+the speed of the model it stands for (``engine.providers.latency``):
 
 - CodeAct: a short sentence and the task's reference program in a ```python fence. If the last
   execution failed and the task has another reference program, the next one (the repair). Once
@@ -35,6 +36,7 @@ from engine.providers.base import (
     TextChunk,
     ToolCallChunk,
 )
+from engine.providers.latency import MISTRAL_SMALL, LatencyModel, check_pace
 from engine.providers.program_play import (
     SKIP_NAME,
     Pending,
@@ -42,6 +44,7 @@ from engine.providers.program_play import (
     answered_calls,
     isolate,
 )
+from engine.tokens import count_text
 from tasks.api import ApiProxy, ToolError
 from tasks.catalog import reads_only
 
@@ -60,18 +63,26 @@ def call_id(task_id: str, index: int) -> str:
 
 
 class ScriptedProvider:
-    """Plays a competent agent for every bundled task, in either mode, without a network."""
+    """Plays a competent agent for every bundled task, in either mode, without a network.
+
+    Replies stream at the model's speed (``latency``: time to first token growing with the
+    request's input tokens, then output at the decode rate; Mistral Small by default) times
+    ``pace`` (1 = real speed, 0 = instant); ``Finish.timing`` carries the modeled timing.
+    Raises ``ValueError`` for a negative ``pace``.
+    """
 
     name = "scripted"
     scripted = True
 
     def __init__(self, task: Any, mode: ModeSpec, *, pace: float = 0.0,
-                 model: str | None = None, tools: Callable[[], Toolbox] | None = None) -> None:
+                 model: str | None = None, tools: Callable[[], Toolbox] | None = None,
+                 latency: LatencyModel = MISTRAL_SMALL) -> None:
         self.task = task
         self.mode = mode
         self.tools = tools
-        self.pace = max(0.0, float(pace))
+        self.pace = check_pace(pace)
         self.model = model or SCRIPTED_MODEL
+        self.latency = latency
 
     async def aclose(self) -> None:
         return None
@@ -86,20 +97,24 @@ class ScriptedProvider:
         else:
             text, calls = self.tool_calling_reply(request.messages,
                                                   parallel=request.parallel_tool_calls)
-        for piece in _WORDS.findall(text):
-            await self._pause()
-            yield TextChunk(piece)
-        for index, (name, arguments) in enumerate(calls):
-            await self._pause()
-            number = len(answered_calls(request.messages)) + index
-            yield ToolCallChunk(index, call_id(self.task.id, number), name,
-                                json.dumps(arguments, ensure_ascii=False))
-        await self._pause()
-        yield Finish("tool_calls" if calls else "stop")
+        pieces: list[StreamChunk] = [TextChunk(piece) for piece in _WORDS.findall(text)]
+        pieces += [ToolCallChunk(index, call_id(self.task.id,
+                                                len(answered_calls(request.messages)) + index),
+                                 name, json.dumps(arguments, ensure_ascii=False))
+                   for index, (name, arguments) in enumerate(calls)]
+        sizes = [count_text(c.text if isinstance(c, TextChunk) else c.name + c.arguments)
+                 for c in pieces]
+        timing = self.latency.timing(request.input_tokens or 0, sum(sizes))
+        await self._pause(timing.ttft_ms)
+        for piece, size in zip(pieces, sizes, strict=True):
+            yield piece
+            await self._pause(self.latency.decode_ms(size))
+        yield Finish("tool_calls" if calls else "stop", timing=timing)
 
-    async def _pause(self) -> None:
-        # Zero pace still yields to the event loop, so two agents interleave.
-        await asyncio.sleep(self.pace)
+    async def _pause(self, model_ms: float) -> None:
+        # ``pace`` scales the model's own time; zero still yields to the event loop, so two
+        # agents interleave.
+        await asyncio.sleep(model_ms * self.pace / 1000.0)
 
     # -- CodeAct ----------------------------------------------------------------------------
     def codeact_reply(self, messages: list[dict[str, Any]]) -> str:

@@ -58,8 +58,8 @@ class SetupScreen(ModalScreen[RunChoice | None]):
                 yield Label("Model")
                 yield Input(choice.model or "", placeholder="provider default",
                             id="setup-model", compact=True)
-                yield Label("Pace (s)")
-                yield Input(f"{choice.pace:g}", placeholder="seconds between streamed chunks",
+                yield Label("Pace (x)")
+                yield Input(f"{choice.pace:g}", placeholder="1 = the model's real speed",
                             id="setup-pace", type="number", compact=True)
             key = "set" if os.environ.get(KEY_ENV) else "not set: mistral will not start"
             yield Static(Content.styled(f"{KEY_ENV} is {key}. Pace applies to the scripted "

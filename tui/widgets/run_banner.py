@@ -50,7 +50,7 @@ class RunBanner(Vertical):
         self.summary.update(Content.assemble(
             ("  Task ", "dim"), (task_title or "—", "bold"),
             ("  ·  ", "dim"), MODE_CHOICE_LABELS[choice.mode],
-            ("  ·  pace ", "dim"), f"{choice.pace:g}s" if choice.scripted else "live",
+            ("  ·  pace ", "dim"), f"{choice.pace:g}x" if choice.scripted else "live",
         ))
         self.flags.update(Content.styled(" STEP MODE ", "bold reverse $warning") if step_mode
                           else Content(""))
