@@ -70,4 +70,4 @@ def test_bench_pace_zero_still_runs(capsys) -> None:
     assert main(["bench", "--tasks", "no-recent-time", "--pace", "0", "--format", "json",
                  "--no-record"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["tasks"][0]["tool_calling"]["success"]
+    assert data["tasks"][0]["runs"]["tool_calling"]["success"]

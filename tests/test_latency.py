@@ -11,6 +11,7 @@ from engine_fakes import FakeSandbox, fake_task, install_checker
 from engine import records
 from engine.controller import Race
 from engine.events import RoundStarted, RunFinished, TextDelta, Usage, event_from_dict
+from engine.modes import mode
 from engine.providers import replay as replay_module
 from engine.providers import scripted as scripted_module
 from engine.providers.base import ChatRequest, Finish
@@ -60,7 +61,7 @@ def test_a_pace_that_is_not_a_time_scale_is_one_sentence(pace: float) -> None:
     with pytest.raises(ValueError, match="--pace must be a number of 0 or more"):
         check_pace(pace)
     with pytest.raises(ValueError):
-        ScriptedProvider(fake_task(reference=(PROGRAM,)), "codeact", pace=pace)
+        ScriptedProvider(fake_task(reference=(PROGRAM,)), mode("codeact"), pace=pace)
 
 
 @pytest.mark.parametrize("pace", [0.0, 0.5, 1.0])
@@ -68,7 +69,7 @@ async def test_the_scripted_reply_takes_pace_times_the_models_time(
         pace: float, monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = _Sleeps()
     monkeypatch.setattr(scripted_module.asyncio, "sleep", sleeps)
-    provider = ScriptedProvider(fake_task(reference=(PROGRAM,)), "codeact", pace=pace)
+    provider = ScriptedProvider(fake_task(reference=(PROGRAM,)), mode("codeact"), pace=pace)
     request = ChatRequest(model="x", messages=[{"role": "user", "content": "go"}],
                           input_tokens=3_000)
     chunks = [c async for c in provider.stream(request)]
@@ -93,9 +94,9 @@ async def test_every_round_reports_its_latency_and_tool_calling_pays_for_its_pro
         assert u.total_ms is not None and u.ttft_ms is not None and u.total_ms >= u.ttft_ms
     first = {u.mode: u for u in usages if u.round == 1}
     assert first["tool_calling"].ttft_ms > 3 * first["codeact"].ttft_ms  # 120 schemas resent
-    for mode, finished in race.results.items():
+    for mode_id, finished in race.results.items():
         assert finished.model_ms == pytest.approx(
-            sum(u.total_ms or 0 for u in usages if u.mode == mode), abs=0.5)
+            sum(u.total_ms or 0 for u in usages if u.mode == mode_id), abs=0.5)
     # JSON-serialisable and replay-safe.
     assert event_from_dict(usages[0].to_dict()) == usages[0]
 

@@ -146,7 +146,7 @@ if not found:
     api.notifications.create(user_id=1, kind="info", message="nobody found")
 print(len(found))
 '''
-    provider = ScriptedProvider(fake_task(reference=(program,)), "tool_calling")
+    provider = ScriptedProvider(fake_task(reference=(program,)), mode("tool_calling"))
     answer, calls = provider.tool_calling_reply([], parallel=True)
     assert answer == "" and [name for name, _ in calls] == ["users_search", "users_search"]
 
@@ -168,7 +168,7 @@ api.notifications.create(user_id=1, kind="info", message="hi")
 
 @pytest.mark.parametrize("program", [SKIPPING, RAISING], ids=["continue", "raise"])
 def test_parallel_calls_never_run_ahead_of_a_continue_or_a_raise(program: str) -> None:
-    provider = ScriptedProvider(fake_task(reference=(program,)), "tool_calling")
+    provider = ScriptedProvider(fake_task(reference=(program,)), mode("tool_calling"))
     _, calls = provider.tool_calling_reply([], parallel=True)
     assert calls == [("users_search", {"query": "Lena Okafor"})]
 

@@ -58,6 +58,7 @@ def check_flags(args: argparse.Namespace) -> str | None:
     Checked before the app opens, so a missing API key or a flag that cannot apply is said
     once, on the command line, not after the first run.
     """
+    from engine.providers import MISTRAL_KEY_ENV, provider_spec
     from engine.providers.latency import check_pace
     from tui.backend import Backend, BackendError
     from tui.choices import default_provider
@@ -67,13 +68,13 @@ def check_flags(args: argparse.Namespace) -> str | None:
             check_pace(args.pace)
         except ValueError as exc:
             return str(exc)
-    provider = default_provider(args.provider)
-    if args.model is not None and provider == "scripted":
-        return ("--model is for a live model; the scripted agent is a reference agent, not a "
-                "model (set MISTRAL_API_KEY and use --provider mistral to pick a model).")
-    problem = provider_problem(provider, args.model)
-    if problem:
-        return problem
+    spec = provider_spec(default_provider(args.provider))
+    if args.model is not None and not spec.live:
+        return (f"--model is for a live model; the {spec.name} agent is not a model (set "
+                f"{MISTRAL_KEY_ENV} and use --provider mistral to pick a model).")
+    missing = spec.missing()
+    if missing:
+        return missing
     if args.task_file is not None and not args.task_file.is_file():
         return f"no task file at {args.task_file}; check the path."
     if args.task is None and args.task_file is None:
@@ -85,19 +86,6 @@ def check_flags(args: argparse.Namespace) -> str | None:
     if args.task is not None and args.task not in {t.id for t in tasks}:
         return (f"there is no task {args.task!r}; `codeact-explorer tasks` lists them "
                 f"(for example {tasks[0].id!r})." if tasks else f"there is no task {args.task!r}.")
-    return None
-
-
-def provider_problem(provider: str, model: str | None) -> str | None:
-    """Why ``provider`` cannot run (a live one without its key), in one sentence, or None."""
-    from engine.providers import ProviderError, make_provider
-
-    if provider == "scripted":
-        return None
-    try:
-        make_provider(provider, task=None, mode="tool_calling", model=model)
-    except ProviderError as exc:
-        return str(exc)
     return None
 
 
