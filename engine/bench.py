@@ -59,11 +59,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.controller import Race
-from engine.events import TOKEN_SOURCES, RoundStarted, RunFinished
+from engine.events import TOKEN_SOURCES, RoundStarted, RunError, RunFinished
 from engine.modes import BASELINE, DEFAULT_RACE, mode
 from engine.modes import label as mode_label
 from engine.run import RunConfig
 
+# Runs in a row that could not connect (each after its own short retry window) before the
+# bench stops: a server that is down stays down for the next task, and each further run would
+# only print the same sentence again.
+STOP_AFTER_UNREACHABLE = 2
 SCHEMA = "codeact-explorer/bench/2"
 
 # The article's table (Mistral Small, free tier), in its order; matched to our seed tasks.
@@ -174,6 +178,8 @@ class BenchReport:
     results: list[TaskResult]
     wall_seconds: float
     modes: tuple[str, ...] = DEFAULT_RACE
+    # Set when the bench stopped early because the server could not be reached: one sentence.
+    stopped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         tasks = [r.to_dict() for r in self.results]
@@ -250,7 +256,11 @@ async def run_bench(
                for t in tasks]
     total, done = len(tasks) * repeat, 0
     provider, model, scripted = config.provider, config.model or "", False
+    unreachable = 0  # runs in a row that could not connect to the server
+    stopped: str | None = None
     for result in results:
+        if stopped:
+            break
         task_config = config
         if replay_paths is not None:
             task_config = replace(config, replay_path=replay_paths[result.task.id])
@@ -259,7 +269,10 @@ async def run_bench(
                 progress(result.task.id, done, total)
             race = Race(result.task, tuple(modes), task_config, sandbox_factory=sandbox_factory)
             t0 = time.monotonic()
+            refused: list[RunError] = []
             async for event in race.events():
+                if isinstance(event, RunError) and event.fatal and event.kind == "network":
+                    refused.append(event)
                 if event.type == "run_started":
                     model, scripted = event.model, event.scripted
                 if isinstance(event, RoundStarted) and event.round == 1:
@@ -269,7 +282,12 @@ async def run_bench(
                     stats.runs.append(event)
                     stats.seconds.append(time.monotonic() - t0)
             done += 1
+            unreachable = unreachable + len(refused) if len(refused) == len(modes) else 0
+            if unreachable >= STOP_AFTER_UNREACHABLE:
+                stopped = (f"{refused[-1].message.rstrip('.')} (the bench stopped after "
+                           f"{unreachable} runs in a row failed to connect).")
+                break
     if progress:
         progress("", done, total)
     return BenchReport(config, provider, model, scripted, repeat, results,
-                       time.monotonic() - started, modes)
+                       time.monotonic() - started, modes, stopped)

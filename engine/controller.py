@@ -108,7 +108,7 @@ class Race:
         c = self.config
         options = ProviderOptions(task=self.task, mode=spec, model=c.model, pace=c.pace,
                                   replay_path=c.replay_path, tools=tools,
-                                  server_url=c.server_url)
+                                  server_url=c.server_url, rate=c.rate)
         try:
             return self._provider_factory(c.provider, options)
         except ProviderError as exc:

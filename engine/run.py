@@ -29,6 +29,8 @@ class RunConfig:
     - ``record``: write a JSONL run record under ``paths().runs``.
     - ``replay_path``: the recorded run (file or run id) the replay provider plays back.
     - ``server_url``: a self-hosted endpoint for a live provider (None: its default).
+    - ``rate``: requests per second a live provider paces itself to; None for no pacing,
+      "default" for the provider's own default for its server (``ProviderSpec.default_rate``).
     """
 
     provider: str = "scripted"
@@ -41,6 +43,7 @@ class RunConfig:
     record: bool = True
     replay_path: Path | str | None = None
     server_url: str | None = None
+    rate: float | str | None = "default"
 
     def rounds_for(self, task: Any) -> int:
         """The round limit for ``task``: this config's, else the task's, else 10."""
@@ -58,4 +61,5 @@ class RunConfig:
             "record": self.record,
             "replay_path": str(self.replay_path) if self.replay_path is not None else None,
             "server_url": self.server_url,
+            "rate": self.rate,
         }

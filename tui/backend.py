@@ -69,7 +69,8 @@ class Backend:
             else:
                 task = get_task(choice.task_id, choice.task_file)
             config = RunConfig(provider=choice.provider, model=choice.model or None,
-                               pace=choice.pace, prompts=prompts)
+                               pace=choice.pace, prompts=prompts,
+                               server_url=choice.server_url, rate=choice.rate)
             return Race(task, choice.modes, config)
         except ImportError as exc:
             raise BackendError(f"the engine is not complete here ({exc.name} is missing).") from exc

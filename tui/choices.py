@@ -39,6 +39,8 @@ class RunChoice:
     model: str | None = None
     pace: float = DEFAULT_PACE
     task_file: Path | None = None
+    server_url: str | None = None  # a self-hosted server for the live provider (None: default)
+    rate: float | str | None = "default"  # requests per second, None unpaced (RunConfig.rate)
 
     @property
     def modes(self) -> tuple[Mode, ...]:

@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.cli import build_parser, run_command
 
-APP_FLAGS = ("--provider", "--model", "--task", "--task-file", "--mode", "--pace", "--step")
+if TYPE_CHECKING:
+    from tui.choices import RunChoice
+
+APP_FLAGS = ("--provider", "--model", "--task", "--task-file", "--mode", "--pace", "--step",
+             "--server-url", "--rate")
 
 
 def add_app_flags(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +39,12 @@ def add_app_flags(parser: argparse.ArgumentParser) -> None:
                             "the model's real speed (default), 0.5 = twice as fast, 0 = "
                             "instant")
     group.add_argument("--step", action="store_true", help="start in step mode")
+    group.add_argument("--server-url", default=None, metavar="URL",
+                       help="a self-hosted server for the live provider (with or without a "
+                            "trailing /v1; default: MISTRAL_SERVER_URL, else the provider's own)")
+    group.add_argument("--rate", default="default", metavar="N|none",
+                       help="requests per second the live provider paces itself to, or 'none' "
+                            "(default: 1 for Mistral's hosted API, none for a local server)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +88,13 @@ def check_flags(args: argparse.Namespace) -> str | None:
         return missing
     if args.task_file is not None and not args.task_file.is_file():
         return f"no task file at {args.task_file}; check the path."
+    if args.rate != "default":
+        from engine.providers.transport import parse_rate
+
+        try:
+            parse_rate(args.rate)
+        except ValueError as exc:
+            return str(exc)
     if args.task is None and args.task_file is None:
         return None
     try:
@@ -99,17 +117,26 @@ def open_app(args: argparse.Namespace) -> int:
         return fail("the app needs a terminal; run it in one, or use a subcommand such as "
                     "`codeact-explorer bench` when piping.")
     from tui.app import ExplorerApp
+
+    ExplorerApp(choice_from_args(args), step_mode=args.step).run()
+    return 0
+
+
+def choice_from_args(args: argparse.Namespace) -> RunChoice:
+    """The app's first ``RunChoice`` from checked flags (``check_flags`` returned None)."""
+    from engine.providers.transport import parse_rate
     from tui.choices import DEFAULT_PACE, RunChoice, default_provider
-    choice = RunChoice(
+
+    return RunChoice(
         task_id=args.task,
         mode=args.mode,
         provider=default_provider(args.provider),
         model=args.model,
         pace=DEFAULT_PACE if args.pace is None else args.pace,
         task_file=args.task_file,
+        server_url=args.server_url or None,
+        rate="default" if args.rate == "default" else parse_rate(args.rate),
     )
-    ExplorerApp(choice, step_mode=args.step).run()
-    return 0
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ figures beside ours for its five tasks. ``--format json`` is the stable document
 ``engine.bench``.
 
 Exit status (one rule): 0 when every run succeeded; 1 when any run failed its task or ended
-with an error (the table is still printed, and says which and why); 2 for a usage error (a bad
-flag, an unknown task or mode, a missing key, nothing to replay).
+with an error (the table is still printed, and says which and why; when runs in a row cannot
+reach the server, the bench stops and says so in one sentence instead); 2 for a usage error (a
+bad flag, an unknown task or mode, a missing key, nothing to replay).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "of each task")
     p.add_argument("--model", default=None, help="model name (mistral default: "
                                                  "mistral-small-latest)")
+    add_server_flags(p)
     p.add_argument("--tasks", default="seed", metavar="ID,...|seed|all",
                    help="task ids separated by commas, 'seed' (the article's five, default) "
                         "or 'all'")
@@ -64,6 +66,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-record", action="store_true",
                    help="do not write run records (they are what --provider replay plays)")
     p.set_defaults(func=run)
+
+
+def add_server_flags(parser: argparse.ArgumentParser | Any) -> None:
+    """``--server-url`` and ``--rate``, shared by the bench and the app."""
+    parser.add_argument("--server-url", default=None, metavar="URL",
+                        help="a self-hosted server for a live provider (with or without a "
+                             "trailing /v1); default: the provider's own, or its environment "
+                             "variable (MISTRAL_SERVER_URL for mistral)")
+    parser.add_argument("--rate", default="default", metavar="N|none",
+                        help="requests per second a live provider paces itself to, or 'none'; "
+                             "default: 1 for Mistral's hosted API (its free tier), none for a "
+                             "server on this machine or a private network")
+
+
+def parse_rate_flag(text: str) -> float | str | None:
+    """``--rate`` as ``RunConfig.rate`` takes it; ``UserError`` with one sentence if invalid."""
+    from engine.cli import UserError
+    from engine.providers.transport import parse_rate
+
+    if text == "default":
+        return "default"
+    try:
+        return parse_rate(text)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def select_tasks(spec: str, task_file: Path | None) -> list[Any]:
@@ -161,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("No tasks to run; `codeact-explorer tasks` lists them.")
     config = RunConfig(provider=args.provider, model=args.model, pace=pace,
                        parallel_tool_calls=args.parallel_tool_calls, record=not args.no_record,
-                       max_rounds=args.max_rounds)
+                       max_rounds=args.max_rounds, server_url=args.server_url or None,
+                       rate=parse_rate_flag(args.rate))
     _check_provider(args.provider)
     replay = None
     replays = provider_spec(args.provider).replays
@@ -172,6 +200,9 @@ def run(args: argparse.Namespace) -> int:
     with _progress(len(tasks) * args.repeat) as progress:
         report = asyncio.run(run_bench(tasks, config, repeat=args.repeat, modes=modes,
                                        progress=progress, replay_paths=replay))
+    if report.stopped:  # the server could not be reached: one sentence, not a table of them
+        print(f"codeact-explorer: {report.stopped}", file=sys.stderr)
+        return 1
     data = report.to_dict()
     text = render(data, args.fmt, breakdown=args.breakdown)
     if args.output is not None:

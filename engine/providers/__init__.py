@@ -23,6 +23,7 @@ from engine.providers.base import Provider, ProviderError
 from engine.providers.mistral import DEFAULT_MODEL as MISTRAL_DEFAULT_MODEL
 from engine.providers.mistral import KEY_ENV as MISTRAL_KEY_ENV
 from engine.providers.mistral import MistralProvider
+from engine.providers.mistral import default_rate as mistral_default_rate
 from engine.providers.replay import ReplayProvider
 from engine.providers.scripted import SCRIPTED_MODEL, ScriptedProvider
 
@@ -40,7 +41,9 @@ class ProviderOptions:
 
     ``mode`` is the run's ``engine.modes.ModeSpec``; ``tools`` returns the run's toolbox once
     the agent has opened it (the scripted agent reads its guest API); ``pace`` the speed setting
-    of offline providers; ``server_url`` a self-hosted endpoint (None: the provider's default).
+    of offline providers; ``server_url`` a self-hosted endpoint (None: the provider's default);
+    ``rate`` the requests per second a live provider paces itself to (None: no pacing;
+    "default": the spec's ``default_rate`` for the server).
     """
 
     task: Any
@@ -50,6 +53,7 @@ class ProviderOptions:
     replay_path: str | Path | None = None
     tools: Callable[[], Toolbox] | None = None
     server_url: str | None = None
+    rate: float | str | None = "default"
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class ProviderSpec:
       "approximate" (another model: the API's usage is the truth), "reference" (no model);
     - ``paced``: ``--pace`` applies (offline providers stream at a chosen speed);
     - ``replays``: it plays back a recorded race (it needs ``replay_path``);
+    - ``default_rate``: for a live provider, the requests per second it paces itself to by
+      default, given the server URL (None: the provider's own server), or None for no pacing;
     - ``make``: the factory, raising ``ProviderError(kind="config")`` with one sentence.
     """
 
@@ -75,6 +81,14 @@ class ProviderSpec:
     local_counts: LocalCounts = "exact"
     paced: bool = False
     replays: bool = False
+    default_rate: Callable[[str | None], float | None] | None = None
+
+    def rate_for(self, rate: float | str | None, server_url: str | None) -> float | None:
+        """Requests per second for a run: ``rate`` as given, or this provider's default for
+        ``server_url`` when ``rate`` is "default" (no pacing when it has none)."""
+        if rate == "default":
+            return self.default_rate(server_url) if self.default_rate else None
+        return float(rate) if isinstance(rate, int | float) and rate > 0 else None
 
     def missing(self) -> str | None:
         """One sentence saying what this provider lacks to start (its key), or None."""
@@ -97,8 +111,9 @@ def _replay(o: ProviderOptions) -> Provider:
 
 
 def _mistral(o: ProviderOptions) -> Provider:
-    return MistralProvider(model=o.model or MISTRAL_DEFAULT_MODEL,
-                           server_url=o.server_url or os.environ.get(SERVER_URL_ENV) or None)
+    url = o.server_url or os.environ.get(SERVER_URL_ENV) or None
+    return MistralProvider(model=o.model or MISTRAL_DEFAULT_MODEL, server_url=url,
+                           rate=PROVIDERS["mistral"].rate_for(o.rate, url))
 
 
 _SPECS: tuple[ProviderSpec, ...] = (
@@ -112,7 +127,7 @@ _SPECS: tuple[ProviderSpec, ...] = (
         name="mistral", label="Mistral",
         description="Mistral's API (or a self-hosted deployment) through the mistralai SDK",
         live=True, default_model=MISTRAL_DEFAULT_MODEL, make=_mistral,
-        key_env=MISTRAL_KEY_ENV, local_counts="exact",
+        key_env=MISTRAL_KEY_ENV, local_counts="exact", default_rate=mistral_default_rate,
     ),
     ProviderSpec(
         name="replay", label="Replay",
