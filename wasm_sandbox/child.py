@@ -3,10 +3,12 @@
 Run as a script, never imported by the app (it starts faster without the package and site)::
 
     python -I -S child.py compile SITE SETTINGS WASM OUT
-    python -I -S child.py zygote  SITE SETTINGS MODULE SIZE INODE   (fork server, fds by socket)
-    python -I -S child.py serve   SITE SETTINGS MODULE SIZE INODE CTL GIN GOUT
+    python -I -S child.py zygote  SITE SETTINGS MODULE SIZE INODE STDLIB  (fork server)
+    python -I -S child.py serve   SITE SETTINGS MODULE SIZE INODE STDLIB CTL GIN GOUT
 
-``SITE`` is the folder holding the wasmtime package, ``SETTINGS`` the engine settings (JSON).
+``SITE`` is the folder holding the wasmtime package, ``SETTINGS`` the engine settings (JSON),
+``STDLIB`` the folder preopened read-only as the guest's ``/usr/local/lib`` (``-``: none; an
+interpreter that embeds its own standard library).
 A serving child gets three pipes from the app: CTL (app -> child: first an init line, then
 single bytes: ``s`` an execution starts, ``e`` it ended, ``q`` quit), GIN (the guest's stdin,
 written by the app) and GOUT (the guest's stdout, read by the app). Host calls therefore go
@@ -52,21 +54,29 @@ def compile_module(settings: dict, wasm: str, out: str) -> int:
     return 0
 
 
-def load_module(settings: dict, path: str, size: int, inode: int):
+STDLIB_GUEST_DIR = "/usr/local/lib"  # runtime.STDLIB_GUEST_DIR (this script imports no package)
+# argv[0] of the guest: CPython finds its prefix by searching up from the executable's folder
+# for lib/python3X.zip, so the stdlib is found without warnings on stderr.
+GUEST_EXECUTABLE = "/usr/local/bin/python3"
+
+
+def load_module(settings: dict, path: str, size: str, inode: str, stdlib: str):
+    """(engine, module, stdlib folder or None) for MODULE SIZE INODE STDLIB."""
     import wasmtime
 
     st = os.stat(path)
-    if (st.st_size, st.st_ino) != (size, inode):
+    if (st.st_size, st.st_ino) != (int(size), int(inode)):
         sys.exit(3)  # the cache file changed since the app verified it
     engine = make_engine(settings)
-    return engine, wasmtime.Module.deserialize_file(engine, path)
+    module = wasmtime.Module.deserialize_file(engine, path)
+    return engine, module, (None if stdlib == "-" else stdlib)
 
 
 class Interpreters:
     """Runs interpreters one after another for one sandbox session."""
 
-    def __init__(self, engine, module, ctl: int, gin: int, gout: int) -> None:
-        self.engine, self.module = engine, module
+    def __init__(self, engine, module, stdlib: str | None, ctl: int, gin: int, gout: int) -> None:
+        self.engine, self.module, self.stdlib = engine, module, stdlib
         # The guest inherits our fds 0 and 1: wasmtime reads an inherited stdin on a dedicated
         # thread, which measured 5x faster per host call than a ``stdin_file`` pipe.
         for fd, target in ((gin, 0), (gout, 1)):
@@ -187,8 +197,10 @@ class Interpreters:
         store.set_limits(memory_size=int(self.limits["memory_bytes"]))
         store.set_epoch_deadline(1)
         wasi = wasmtime.WasiConfig()
-        wasi.argv = ["python", "-I", "-S", "-c", self.driver, self.guest_argv]
+        wasi.argv = [GUEST_EXECUTABLE, "-I", "-S", "-c", self.driver, self.guest_argv]
         wasi.env = []
+        if self.stdlib is not None:
+            wasi.preopen_dir(self.stdlib, STDLIB_GUEST_DIR, fs_mutable=False)
         wasi.inherit_stdin()
         wasi.inherit_stdout()
         self.stderr_tail.clear()
@@ -217,14 +229,14 @@ class Interpreters:
 
 
 def serve(settings: dict, module_args: list[str], fds: list[int], loaded=None) -> None:
-    engine, module = loaded or load_module(settings, module_args[0], *map(int, module_args[1:]))
+    engine, module, stdlib = loaded or load_module(settings, *module_args)
     ctl, gin, gout = fds
-    Interpreters(engine, module, ctl, gin, gout).serve()
+    Interpreters(engine, module, stdlib, ctl, gin, gout).serve()
 
 
 def zygote(settings: dict, module_args: list[str]) -> None:
     """Fork a serving child for each request on fd 0 (a Unix socket): fds in, pid out."""
-    loaded = load_module(settings, module_args[0], *map(int, module_args[1:]))
+    loaded = load_module(settings, *module_args)
     sock = socket.socket(fileno=0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     while True:
@@ -260,10 +272,10 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, site)
     if mode == "compile" and len(argv) == 5:
         return compile_module(settings, argv[3], argv[4])
-    if mode == "zygote" and len(argv) == 6:
-        zygote(settings, argv[3:6])
-    elif mode == "serve" and len(argv) == 9:
-        serve(settings, argv[3:6], [int(fd) for fd in argv[6:9]])
+    if mode == "zygote" and len(argv) == 7:
+        zygote(settings, argv[3:7])
+    elif mode == "serve" and len(argv) == 10:
+        serve(settings, argv[3:7], [int(fd) for fd in argv[7:10]])
     else:
         print(__doc__, file=sys.stderr)
         return 2

