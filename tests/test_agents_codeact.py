@@ -71,12 +71,25 @@ async def test_empty_output_gets_a_hint_and_errors_go_back_for_repair() -> None:
     assert "NameError" in provider.requests[2].messages[-1]["content"]
 
 
+async def test_cut_output_is_reported_as_cut_not_as_a_stopped_program() -> None:
+    sandbox = FakeSandbox(lambda code: SandboxResult(output="x" * 10, limit="output",
+                                                     truncated_bytes=5))
+    provider = FakeProvider([text("```python\nprint('x' * 15)\n```"), text("42")])
+    events = await collect(_agent(provider, sandbox).run())
+    notice = next(e for e in events if isinstance(e, RunError))
+    assert notice.message == ("The output limit was hit: 5 bytes of output were cut, and the "
+                              "program went on to its end.")
+    assert "went on to its end" in provider.requests[1].messages[-1]["content"]
+
+
 async def test_a_limit_is_reported_without_ending_the_run() -> None:
     sandbox = FakeSandbox(lambda code: SandboxResult(limit="cpu", state_lost=True))
     provider = FakeProvider([text("```python\nwhile True: pass\n```"), text("42")])
     events = await collect(_agent(provider, sandbox).run())
     notice = next(e for e in events if isinstance(e, RunError))
-    assert not notice.fatal and notice.kind == "sandbox" and "cpu" in notice.message
+    assert not notice.fatal and notice.kind == "sandbox"
+    assert notice.message == ("The sandbox stopped the program: the CPU time limit was hit. "
+                              "Earlier state was lost.")
     assert events[-1].stop_reason == "answered"
 
 

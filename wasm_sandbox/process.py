@@ -134,6 +134,7 @@ class ChildProcess:
         os.set_blocking(self.gin, False)
         self.reader = LineReader(gout_r, max_line)
         self.ready = False
+        self.idle_cpu_ns: int | None = None  # CPU time when the last execution ended
         self._finalizer = weakref.finalize(
             self, _kill_child, self.pid, self.pidfd, self.popen, [self.ctl, self.gin, gout_r]
         )
@@ -169,6 +170,22 @@ class ChildProcess:
                 return int(fh.read().split()[0])
         except (OSError, ValueError, IndexError):
             return None
+
+    def main_thread(self) -> tuple[str, int] | None:
+        """(scheduler state letter, CPU ns) of the thread running WebAssembly, or None.
+
+        ``R`` is running or waiting for a CPU, ``S``/``D`` waiting (e.g. the driver blocked on
+        its next request). From ``/proc/<pid>/task/<pid>/stat`` and ``.../schedstat``.
+        """
+        try:
+            with open(f"/proc/{self.pid}/task/{self.pid}/stat", "rb") as fh:
+                stat = fh.read()
+            with open(f"/proc/{self.pid}/task/{self.pid}/schedstat", "rb") as fh:
+                cpu = int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        state = stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3].decode("ascii", "replace")
+        return state, cpu
 
     def last_words(self) -> str:
         return self.stderr.last() if self.stderr is not None else ""

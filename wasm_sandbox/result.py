@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-LimitName = Literal["cpu", "memory", "output", "host_calls", "argument_size", "crash"]
+LimitName = Literal["cpu", "wall", "memory", "output", "host_calls", "argument_size", "crash"]
 
-_LIMIT_WORDS = {
-    "cpu": "time limit",
+# The words for each limit, as users and models read them.
+LIMIT_WORDS: dict[str, str] = {
+    "cpu": "CPU time limit",
+    "wall": "time limit",
     "memory": "memory limit",
     "output": "output limit",
     "host_calls": "host-call limit",
@@ -41,6 +43,24 @@ class ExecutionResult:
         """True when the program ran to its end without an error or a limit."""
         return self.error is None and self.limit is None
 
+    @property
+    def stopped(self) -> bool:
+        """True when a limit ended the program early (cutting its output does not)."""
+        return self.limit is not None and (self.limit != "output" or self.state_lost)
+
+    def limit_message(self) -> str | None:
+        """One sentence about the limit hit, for the user (None when no limit was hit)."""
+        if self.limit is None:
+            return None
+        if not self.stopped:
+            return (f"The output limit was hit: {self.truncated_bytes} bytes of output were "
+                    "cut, and the program went on to its end.")
+        lost = " Earlier state was lost." if self.state_lost else ""
+        if self.limit == "crash":
+            return f"The interpreter crashed and the program was stopped.{lost}"
+        words = LIMIT_WORDS.get(self.limit, self.limit)
+        return f"The sandbox stopped the program: the {words} was hit.{lost}"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``host_call_count`` added for readers that only want the count)."""
         data = asdict(self)
@@ -58,9 +78,10 @@ class ExecutionResult:
         if not self.output and not self.error:
             notices.append("nothing was printed")
         if self.truncated_bytes:
-            notices.append(f"output truncated: {self.truncated_bytes} bytes cut")
-        if self.limit is not None and not (self.limit == "output" and not self.state_lost):
-            words = _LIMIT_WORDS.get(self.limit, self.limit)
+            went_on = "" if self.stopped else "; the program went on to its end"
+            notices.append(f"output truncated: {self.truncated_bytes} bytes cut{went_on}")
+        if self.stopped and self.limit is not None:
+            words = LIMIT_WORDS.get(self.limit, self.limit)
             notices.append(f"{words} hit" if self.limit != "crash" else words)
         if self.state_lost:
             notices.append("the interpreter was restarted; earlier state lost")

@@ -28,7 +28,12 @@ from wasm_sandbox.runtime import RuntimeInfo, SandboxError, prepare
 GRACE_SECONDS = 0.5  # the child's own watchdog gets this long before the app kills it
 STARTUP_SECONDS = 30.0
 RAW_FLOOD_BYTES = 16 << 20  # bytes written around print() before the execution is ended
-_LIMITS = {"cpu", "memory", "output", "host_calls", "argument_size", "crash"}
+_LIMITS = {"cpu", "wall", "memory", "output", "host_calls", "argument_size", "crash"}
+# After its end-of-run line the real driver blocks reading its next request within
+# microseconds of CPU (measured: at most 0.06 ms); more than this means the program forged that
+# line and went on computing.
+IDLE_CPU_NS = 50_000_000
+IDLE_CHECK_SECONDS = 5.0  # how long a runnable-but-not-running driver may take to block
 
 
 class _Lost(Exception):
@@ -170,7 +175,7 @@ class Sandbox:
                     f"The interpreter process exited while starting ({words}); "
                     "run `codeact-explorer doctor`."
                 ) from None
-            if self._died_while_idle(child):
+            if self._died_while_idle(child) or self._busy_since_done(child):
                 child = self._replace_child()
                 self._await_ready(child)
                 restarted = True
@@ -192,6 +197,7 @@ class Sandbox:
             )
         child.signal(b"e")
         cpu_after = child.cpu_ns()
+        child.idle_cpu_ns = cpu_after
         cpu_ms = (cpu_after - cpu_before) / 1e6 if cpu_before and cpu_after else 0.0
         limit = done.get("limit") if done.get("limit") in _LIMITS else None
         limit = limit or calls.hit or ("output" if out.truncated else None)
@@ -222,6 +228,28 @@ class Sandbox:
             return False
         except BridgeClosed:
             return True
+
+    def _busy_since_done(self, child: ChildProcess) -> bool:
+        """True when the interpreter kept computing after its last end-of-run line.
+
+        Decided on the CPU time of the interpreter's thread, which load does not stretch (a
+        wall-clock wait does: that was the race of a forged end-of-run line under load). The
+        real driver is then blocked reading (state ``S``); a thread still runnable is watched
+        until it blocks or has used ``IDLE_CPU_NS`` since the run ended.
+        """
+        if child.idle_cpu_ns is None:
+            return False
+        give_up = time.monotonic() + IDLE_CHECK_SECONDS
+        while (seen := child.main_thread()) is not None:
+            state, cpu = seen
+            if cpu - child.idle_cpu_ns > IDLE_CPU_NS:
+                return True
+            if state != "R":
+                return False
+            if time.monotonic() > give_up:
+                return True
+            time.sleep(0.001)
+        return False  # no /proc: the child's own idle check still stops such a program
 
     def _converse(self, child: ChildProcess, code: str, start: float, out: Output,
                   calls: HostCalls) -> dict:
@@ -261,8 +289,8 @@ class Sandbox:
                 if out.raw_bytes > RAW_FLOOD_BYTES:
                     raise _Lost("output", "the program flooded its output around print()")
         except BridgeTimeout:
-            raise _Lost("cpu", f"the program ran longer than {self.limits.wall_seconds:g} s "
-                        "(blocked in time.sleep, input or another wait)") from None
+            raise _Lost("wall", f"the program ran longer than the {self.limits.wall_seconds:g} s "
+                        "time limit (blocked in time.sleep, input or another wait)") from None
         except BridgeClosed:
             if self._interrupted or self._closed:
                 raise _Lost(None, "execution interrupted") from None
@@ -277,7 +305,8 @@ class Sandbox:
             return _Lost("cpu", f"the program used more than {limits.cpu_seconds:g} s of CPU "
                          "time")
         if kind == "wall":
-            return _Lost("cpu", f"the program ran longer than {limits.wall_seconds:g} s")
+            return _Lost("wall", f"the program ran longer than the {limits.wall_seconds:g} s "
+                         "time limit")
         if kind == "memory":
             return _Lost("memory", f"the program ran out of memory ({detail})")
         if kind == "fatal":

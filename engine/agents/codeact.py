@@ -172,12 +172,10 @@ class CodeActAgent(Agent):
             state_lost=bool(result.state_lost), wall_ms=float(result.wall_ms or 0.0),
             tokens=self.meter.count(content),
         )
-        if result.limit:
-            lost = " Earlier state was lost." if result.state_lost else ""
-            yield self.event(
-                RunError, round=self.round, kind="sandbox", fatal=False,
-                message=f"The sandbox stopped the program: the {result.limit} limit was hit.{lost}",
-            )
+        notice = result.limit_message() if result.limit else None
+        if notice:
+            yield self.event(RunError, round=self.round, kind="sandbox", fatal=False,
+                             message=notice)
 
     def _split_repeats(
         self, blocks: tuple[FencedBlock, ...]

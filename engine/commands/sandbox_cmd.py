@@ -71,10 +71,10 @@ def sandbox_run(args: argparse.Namespace) -> int:
         if result.error:
             print(result.error, file=sys.stderr)
         notices = []
-        if result.truncated_bytes:
+        if result.limit:
+            print(result.limit_message(), file=sys.stderr)
+        elif result.truncated_bytes:
             notices.append(f"output truncated: {result.truncated_bytes} bytes cut")
-        if result.limit and result.limit != "output":
-            notices.append(f"limit hit: {result.limit}")
         if not result.output and not result.error:
             notices.append("nothing was printed")
         calls = len(result.host_calls)
