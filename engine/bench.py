@@ -16,6 +16,7 @@ keys are only ever added, never renamed or removed)::
     {
       "schema": "codeact-explorer/bench/2",
       "provider": "scripted", "model": "scripted-reference", "scripted": true,
+      "local_counts": "reference",  # the provider's: "exact" | "approximate" | "reference"
       "repeat": 1, "parallel_tool_calls": false, "wall_seconds": 3.1,
       "modes": ["tool_calling", "codeact"], "baseline": "tool_calling",
       "tasks": [
@@ -62,6 +63,7 @@ from engine.controller import Race
 from engine.events import TOKEN_SOURCES, RoundStarted, RunError, RunFinished
 from engine.modes import BASELINE, DEFAULT_RACE, mode
 from engine.modes import label as mode_label
+from engine.providers import PROVIDERS
 from engine.run import RunConfig
 
 # Runs in a row that could not connect (each after its own short retry window) before the
@@ -185,12 +187,19 @@ class BenchReport:
         tasks = [r.to_dict() for r in self.results]
         return {
             "schema": SCHEMA, "provider": self.provider, "model": self.model,
+            "local_counts": _local_counts(self.provider),
             "scripted": self.scripted, "repeat": self.repeat, "modes": list(self.modes),
             "baseline": BASELINE.id,
             "parallel_tool_calls": self.config.parallel_tool_calls,
             "wall_seconds": round(self.wall_seconds, 3), "tasks": tasks,
             "averages": _averages(tasks, self.modes), "article_averages": _article_averages(tasks),
         }
+
+
+def _local_counts(provider: str) -> str | None:
+    """How the local Tekken count relates to the model's (``ProviderSpec.local_counts``)."""
+    spec = PROVIDERS.get(provider)
+    return spec.local_counts if spec else None
 
 
 def _averages(tasks: list[dict[str, Any]], modes: Sequence[str]) -> dict[str, Any]:

@@ -136,9 +136,11 @@ def _share(value: float, total: float) -> str:
 def _notes(report: dict[str, Any]) -> str:
     modes = report["modes"]
     sources = {t["runs"][m]["token_source"] for t in report["tasks"] for m in modes}
+    approximate = report.get("local_counts") == "approximate"
+    tekken = "Mistral's Tekken tokenizer" + (", approximate for this model" if approximate
+                                             else "")
     counted = ("tokens as reported by the API" if sources == {"api"} else
-               "tokens counted locally with Mistral's Tekken tokenizer "
-               "(input + output, all rounds)")
+               f"tokens counted locally with {tekken} (input + output, all rounds)")
     lines = [f"Tokens: {counted}. Rounds: model requests per run. Savings: against "
              f"{mode_label(report['baseline'])}, only where both runs succeeded.",
              f"Wall time: {report['wall_seconds']:.1f} s."]
@@ -148,7 +150,8 @@ def _notes(report: dict[str, Any]) -> str:
             if stats["token_source"] == "api":
                 diff = stats["local_tokens"] - stats["tokens"]
                 lines.append(f"{task['title']} ({mode_label(m)}): API {stats['tokens']:,}"
-                             f" tokens, local Tekken count {stats['local_tokens']:,} ({diff:+,}).")
+                             f" tokens, local Tekken count{' (approximate)' if approximate else ''}"
+                             f" {stats['local_tokens']:,} ({diff:+,}).")
     for task in report["tasks"]:
         for m in modes:
             verdict = task["runs"][m]["verdict"]

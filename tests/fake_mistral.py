@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from mistral_rules import Violation, check_request, tokenizers
+from mistral_rules import Violation, check_openai_request, check_request, tokenizers
 
 DIALECTS = ("mistral", "fragments", "same_index", "usage_only", "no_usage")
 
@@ -291,13 +291,15 @@ class FakeMistral:
         self,
         responder: Callable[[RecordedRequest], Reply | None] | None = None,
         *,
-        validate: bool = True,
+        validate: bool | str = True,
         user_after_tool: bool = False,
     ) -> None:
         # ``responder`` picks a reply from the request itself (say, by whether it carries
         # tools), for two agents sharing one server; returning None falls back to the queue.
-        # ``validate`` checks every request as the API would (mistral_rules); a violation is
-        # answered 400/422 and kept in ``violations``; ``user_after_tool`` allows that order.
+        # ``validate`` checks every request as the API would (mistral_rules): True or "mistral"
+        # for Mistral's API, "openai" for an OpenAI-compatible server running a Mistral model;
+        # a violation is answered 400/422 and kept in ``violations``; ``user_after_tool``
+        # allows that order (Mistral's profile).
         self.responder = responder
         self.validate = validate
         self.user_after_tool = user_after_tool
@@ -331,7 +333,10 @@ class FakeMistral:
     def _check(self, request: RecordedRequest) -> Violation | None:
         if not self.validate or not request.path.endswith("/chat/completions"):
             return None
-        violation = check_request(request.body, user_after_tool=self.user_after_tool)
+        if self.validate == "openai":
+            violation = check_openai_request(request.body)
+        else:
+            violation = check_request(request.body, user_after_tool=self.user_after_tool)
         if violation is not None:
             with self._lock:
                 self.violations.append((request, violation))

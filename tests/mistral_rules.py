@@ -1,4 +1,5 @@
-"""What Mistral's chat API refuses, checked the way the stand-in server (fake_mistral) needs it.
+"""What Mistral's chat API refuses, checked the way the stand-in server (fake_mistral) needs it;
+and what an OpenAI-compatible server refuses (``check_openai_request``).
 
 ``check_request(body)`` returns None for a request the live API would take, else a
 ``Violation`` with the HTTP status and JSON body the API answers with: 422 for a body that does
@@ -18,6 +19,13 @@ The rules, in the order they are checked:
    ``encode_chat_completion`` with a Tekken tokenizer as v3 and as v7 read it (each runs its
    version's ``MistralRequestValidator``).
 The tokenizers are built once per process (about 3 s), on first use.
+
+``check_openai_request(body)`` is the OpenAI-compatible profile: OpenAI's request fields
+(``openai``'s ``CompletionCreateParams``) and message fields per role (its message param types:
+a tool message has no ``name``), ``tool_choice`` among OpenAI's names ("any" is Mistral's),
+``stream_options`` only with ``stream``, every tool message answering a pending call; then, as
+a server running a Mistral model does (vLLM in its Mistral tokenizer mode), mistral-common's
+serving validation.
 """
 
 from __future__ import annotations
@@ -173,3 +181,82 @@ def _mistral_common(body: dict[str, Any]) -> Violation | None:
             return Violation(400, f"{type(exc).__name__} ({version}): {exc}",
                              f"mistral-common {version}")
     return None
+
+
+OPENAI_TOOL_CHOICES = frozenset({"auto", "none", "required"})
+
+
+def _openai_fields() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    from openai.types.chat import (
+        ChatCompletionAssistantMessageParam,
+        ChatCompletionDeveloperMessageParam,
+        ChatCompletionSystemMessageParam,
+        ChatCompletionToolMessageParam,
+        ChatCompletionUserMessageParam,
+    )
+    from openai.types.chat.completion_create_params import CompletionCreateParamsBase
+
+    top = frozenset(CompletionCreateParamsBase.__annotations__) | {"stream"}
+    roles = {"system": ChatCompletionSystemMessageParam,
+             "developer": ChatCompletionDeveloperMessageParam,
+             "user": ChatCompletionUserMessageParam,
+             "assistant": ChatCompletionAssistantMessageParam,
+             "tool": ChatCompletionToolMessageParam}
+    return top, {role: frozenset(t.__annotations__) for role, t in roles.items()}
+
+
+def check_openai_request(body: Any, *, mistral_model: bool = True) -> Violation | None:
+    """None when an OpenAI-compatible server would take ``body``, else its ``Violation``
+    (400 as OpenAI answers, with its wording). ``mistral_model``: the server runs a Mistral
+    model and validates as mistral-common does."""
+    if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+        return Violation(400, "you must provide a model parameter", "schema")
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        return Violation(400, "'messages' must be a non-empty array", "schema")
+    top, per_role = _openai_fields()
+    extra = sorted(set(body) - top)
+    if extra:
+        return Violation(400, f"Unrecognized request argument supplied: {extra[0]}", "schema")
+    if body.get("stream_options") is not None and not body.get("stream"):
+        return Violation(400, "The 'stream_options' parameter is only allowed when 'stream' "
+                              "is enabled.", "schema")
+    choice = body.get("tool_choice")
+    if choice is not None and not isinstance(choice, dict) and choice not in OPENAI_TOOL_CHOICES:
+        return Violation(400, f"Invalid value: {choice!r}. Supported values are: 'none', "
+                              "'auto', and 'required'.", "tool_choice")
+    pending: set[str] = set()
+    for number, message in enumerate(body["messages"]):
+        role = message.get("role") if isinstance(message, dict) else None
+        if role not in per_role:
+            return Violation(400, f"Invalid value: {role!r} at messages[{number}].role",
+                             "schema")
+        unexpected = sorted(set(message) - per_role[role])
+        if unexpected:
+            return Violation(400, f"Additional properties are not allowed ({unexpected[0]!r} "
+                                  f"was unexpected) at messages[{number}]", "schema")
+        if role == "assistant":
+            if pending:
+                return Violation(400, "An assistant message with 'tool_calls' must be followed "
+                                      "by tool messages responding to each 'tool_call_id'.",
+                                 "order")
+            for call in message.get("tool_calls") or []:
+                if not call.get("id") or call.get("type") != "function":
+                    return Violation(400, f"messages[{number}].tool_calls: each call needs an "
+                                          "id and type 'function'", "call_id")
+                pending.add(str(call["id"]))
+        elif role == "tool":
+            if message.get("tool_call_id") not in pending:
+                return Violation(400, "Invalid parameter: messages with role 'tool' must be a "
+                                      "response to a preceeding message with 'tool_calls'.",
+                                 "order")
+            pending.discard(message["tool_call_id"])
+        elif pending:
+            return Violation(400, "An assistant message with 'tool_calls' must be followed by "
+                                  "tool messages responding to each 'tool_call_id'.", "order")
+    if not mistral_model:
+        return None
+    as_mistral = {k: v for k, v in body.items() if k in ("model", "messages", "tools",
+                                                          "temperature", "max_tokens", "top_p")}
+    if choice in ("auto", "none"):
+        as_mistral["tool_choice"] = choice
+    return _mistral_common(as_mistral)

@@ -1,17 +1,20 @@
-"""Both agents through the strict stand-in, in every stream dialect real servers speak.
+"""Both agents through the strict stand-in, in every stream dialect real servers speak, on both
+live providers.
 
 Each race runs the tool-calling agent (two parallel calls, then the answer, with words beside
-the calls) and the CodeAct agent (a program, then the answer) on the mistral provider against
-``FakeMistral`` playing one dialect. The stand-in validates every request as the live API
-would (mistral-common serving validation with the v3 and v7 Tekken tokenizers, the API's own
-rules), so a request the API would refuse fails the race with a 400 and shows up in
-``server.violations``.
+the calls) and the CodeAct agent (a program, then the answer) against ``FakeMistral`` playing
+one dialect: the mistral provider against Mistral's API profile (mistral-common serving
+validation with the v3 and v7 Tekken tokenizers, the API's own rules), the openai provider
+against the OpenAI-compatible profile (OpenAI's request and message fields, then
+mistral-common's validation, as a server running a Mistral model does). A request the server
+would refuse fails the race with a 400 and shows up in ``server.violations``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from fake_mistral import DIALECTS, FakeMistral, RecordedRequest, Reply, dialect_
 
 from engine.controller import Race
 from engine.events import RunFinished, ToolCall, ToolResult
-from engine.providers.mistral import MistralProvider
+from engine.providers import PROVIDERS, ProviderOptions
 from engine.run import RunConfig
 from engine.settings import paths
 from wasm_sandbox import ExecutionResult as SandboxResult
@@ -59,15 +62,20 @@ def _checker(monkeypatch: pytest.MonkeyPatch) -> None:
 def race_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     servers: list[FakeMistral] = []
 
-    async def run(dialect: str, *, ids: bool = True) -> tuple[FakeMistral, list[Any]]:
-        server = FakeMistral(responder(dialect, ids=ids)).start()
+    async def run(dialect: str, provider: str = "mistral", *,
+                  ids: bool = True) -> tuple[FakeMistral, list[Any]]:
+        profile = "openai" if provider == "openai" else "mistral"
+        server = FakeMistral(responder(dialect, ids=ids), validate=profile).start()
         servers.append(server)
+        monkeypatch.setenv("MISTRAL_API_KEY", "test-key")
 
-        def factory(name: str, options: Any):
-            return MistralProvider(api_key="test-key", server_url=server.url, rate=None,
-                                   backoff_initial=0.01, timeout_ms=20_000)
+        def factory(name: str, options: ProviderOptions):
+            provider = PROVIDERS[name].make(options)  # the registry's own entry
+            provider.policy = replace(provider.policy, backoff_initial=0.01)
+            return provider
 
-        race = Race(fake_task(), config=RunConfig(provider="mistral"), provider_factory=factory,
+        config = RunConfig(provider=provider, server_url=f"{server.url}/v1", rate=None)
+        race = Race(fake_task(), config=config, provider_factory=factory,
                     sandbox_factory=lambda *a, **k: FakeSandbox(
                         lambda code: SandboxResult(output="Lena Okafor, team 3\n")))
         events = [event async for event in race.events()]
@@ -83,9 +91,15 @@ def _record(mode: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in Path(path).read_text().splitlines()]
 
 
+PROVIDER_NAMES = ("mistral", "openai")
+
+
+@pytest.mark.parametrize("provider", PROVIDER_NAMES)
 @pytest.mark.parametrize("dialect", DIALECTS)
-async def test_both_agents_answer_in_every_dialect_with_every_request_valid(race_on, dialect):
-    server, events = await race_on(dialect)
+async def test_both_agents_answer_in_every_dialect_with_every_request_valid(
+    race_on, dialect, provider
+):
+    server, events = await race_on(dialect, provider)
     assert server.violations == []
     finished = {e.mode: e for e in events if isinstance(e, RunFinished)}
     for mode in ("tool_calling", "codeact"):
@@ -104,11 +118,17 @@ async def test_both_agents_answer_in_every_dialect_with_every_request_valid(race
     # API usage when the dialect reports it; the local count when it does not.
     reported = finished["tool_calling"].api_input_tokens
     assert (reported is None) == (dialect == "no_usage")
+    if provider == "openai":  # usage asked for, tool messages in OpenAI's shape
+        assert all(r.body["stream_options"] == {"include_usage": True} for r in server.requests)
+        assert all("name" not in m for m in second if m["role"] == "tool")
 
 
+@pytest.mark.parametrize("provider", PROVIDER_NAMES)
 @pytest.mark.parametrize("dialect", ["mistral", "fragments", "same_index"])
-async def test_calls_without_ids_get_mistral_shaped_ids_used_in_both_messages(race_on, dialect):
-    server, events = await race_on(dialect, ids=False)
+async def test_calls_without_ids_get_mistral_shaped_ids_used_in_both_messages(
+    race_on, dialect, provider
+):
+    server, events = await race_on(dialect, provider, ids=False)
     assert server.violations == []
     calls = [e for e in events if isinstance(e, ToolCall)]
     assert len(calls) == 2 and len({c.call_id for c in calls}) == 2

@@ -22,7 +22,8 @@ MODE_CHOICE_LABELS: dict[str, str] = {
     "tool_calling": "Tool calling alone",
     "codeact": "CodeAct alone",
 }
-PROVIDERS: tuple[str, ...] = ("scripted", "mistral")
+# The providers a user picks in the app (a replay is picked from the history instead).
+PROVIDERS: tuple[str, ...] = tuple(s.name for s in PROVIDER_REGISTRY.values() if not s.replays)
 KEY_ENV = "MISTRAL_API_KEY"
 # Playback time scale of the scripted agent and replays: 1 = the model's real speed (its latency
 # model, engine.providers.latency), so the race's clock tells the truth on stage.

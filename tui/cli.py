@@ -23,11 +23,14 @@ APP_FLAGS = ("--provider", "--model", "--task", "--task-file", "--mode", "--pace
 def add_app_flags(parser: argparse.ArgumentParser) -> None:
     """Flags of the bare command (the app); subcommands keep their own."""
     group = parser.add_argument_group("the app (no subcommand)")
-    group.add_argument("--provider", choices=("scripted", "mistral"), default=None,
-                       help="model provider (default: mistral when MISTRAL_API_KEY is set, "
-                            "else the scripted reference agent)")
+    # No ``choices=``: the registry is checked when the app opens (check_flags), so that
+    # every subcommand does not pay for importing the providers' SDKs to build this parser.
+    group.add_argument("--provider", default=None,
+                       help="model provider: scripted, mistral, openai (an OpenAI-compatible "
+                            "server); default: mistral when MISTRAL_API_KEY is set, else the "
+                            "scripted reference agent")
     group.add_argument("--model", default=None,
-                       help="model name for the mistral provider (the scripted agent is not a "
+                       help="model name for a live provider (the scripted agent is not a "
                             "model and takes none)")
     group.add_argument("--task", default=None, help="task id to start on")
     group.add_argument("--task-file", type=Path, default=None,
@@ -41,7 +44,8 @@ def add_app_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--step", action="store_true", help="start in step mode")
     group.add_argument("--server-url", default=None, metavar="URL",
                        help="a self-hosted server for the live provider (with or without a "
-                            "trailing /v1; default: MISTRAL_SERVER_URL, else the provider's own)")
+                            "trailing /v1; default: MISTRAL_SERVER_URL or OPENAI_BASE_URL, else "
+                            "the provider's own)")
     group.add_argument("--rate", default="default", metavar="N|none",
                        help="requests per second the live provider paces itself to, or 'none' "
                             "(default: 1 for Mistral's hosted API, none for a local server)")
@@ -69,7 +73,7 @@ def check_flags(args: argparse.Namespace) -> str | None:
     Checked before the app opens, so a missing API key or a flag that cannot apply is said
     once, on the command line, not after the first run.
     """
-    from engine.providers import MISTRAL_KEY_ENV, provider_spec
+    from engine.providers import MISTRAL_KEY_ENV, ProviderError, provider_spec
     from engine.providers.latency import check_pace
     from tui.backend import Backend, BackendError
     from tui.choices import default_provider
@@ -79,7 +83,13 @@ def check_flags(args: argparse.Namespace) -> str | None:
             check_pace(args.pace)
         except ValueError as exc:
             return str(exc)
-    spec = provider_spec(default_provider(args.provider))
+    try:
+        spec = provider_spec(default_provider(args.provider))
+    except ProviderError as exc:
+        return str(exc)
+    if spec.replays:
+        return (f"--provider {spec.name} is chosen in the app's history (h), not on the "
+                "command line.")
     if args.model is not None and not spec.live:
         return (f"--model is for a live model; the {spec.name} agent is not a model (set "
                 f"{MISTRAL_KEY_ENV} and use --provider mistral to pick a model).")

@@ -24,6 +24,10 @@ from engine.providers.mistral import DEFAULT_MODEL as MISTRAL_DEFAULT_MODEL
 from engine.providers.mistral import KEY_ENV as MISTRAL_KEY_ENV
 from engine.providers.mistral import MistralProvider
 from engine.providers.mistral import default_rate as mistral_default_rate
+from engine.providers.openai_compatible import BASE_URL_ENV as OPENAI_BASE_URL_ENV
+from engine.providers.openai_compatible import DEFAULT_MODEL as OPENAI_DEFAULT_MODEL
+from engine.providers.openai_compatible import KEY_ENV as OPENAI_KEY_ENV
+from engine.providers.openai_compatible import OpenAICompatibleProvider
 from engine.providers.replay import ReplayProvider
 from engine.providers.scripted import SCRIPTED_MODEL, ScriptedProvider
 
@@ -62,6 +66,7 @@ class ProviderSpec:
 
     - ``live``: a real model answers (False: the scripted reference agent or a replay);
     - ``key_env``: the environment variable holding its API key (None: needs none);
+    - ``key_required``: False when the key is optional (local servers need none);
     - ``local_counts``: how our Tekken count relates to the model's: "exact" (a Mistral model),
       "approximate" (another model: the API's usage is the truth), "reference" (no model);
     - ``paced``: ``--pace`` applies (offline providers stream at a chosen speed);
@@ -78,6 +83,7 @@ class ProviderSpec:
     default_model: str
     make: Callable[[ProviderOptions], Provider]
     key_env: str | None = None
+    key_required: bool = True
     local_counts: LocalCounts = "exact"
     paced: bool = False
     replays: bool = False
@@ -92,7 +98,8 @@ class ProviderSpec:
 
     def missing(self) -> str | None:
         """One sentence saying what this provider lacks to start (its key), or None."""
-        if self.key_env and not os.environ.get(self.key_env, "").strip():
+        if (self.key_env and self.key_required
+                and not os.environ.get(self.key_env, "").strip()):
             return (f"The {self.name} provider needs an API key: set {self.key_env}, or use "
                     "the offline scripted provider (--provider scripted).")
         return None
@@ -116,6 +123,12 @@ def _mistral(o: ProviderOptions) -> Provider:
                            rate=PROVIDERS["mistral"].rate_for(o.rate, url))
 
 
+def _openai(o: ProviderOptions) -> Provider:
+    url = o.server_url or os.environ.get(OPENAI_BASE_URL_ENV) or None
+    return OpenAICompatibleProvider(model=o.model, base_url=url,
+                                    rate=PROVIDERS["openai"].rate_for(o.rate, url))
+
+
 _SPECS: tuple[ProviderSpec, ...] = (
     ProviderSpec(
         name="scripted", label="Scripted reference agent",
@@ -128,6 +141,14 @@ _SPECS: tuple[ProviderSpec, ...] = (
         description="Mistral's API (or a self-hosted deployment) through the mistralai SDK",
         live=True, default_model=MISTRAL_DEFAULT_MODEL, make=_mistral,
         key_env=MISTRAL_KEY_ENV, local_counts="exact", default_rate=mistral_default_rate,
+    ),
+    ProviderSpec(
+        name="openai", label="OpenAI-compatible",
+        description="an OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio, hosted "
+                    "APIs) through the openai SDK; --server-url or OPENAI_BASE_URL, optional "
+                    "OPENAI_API_KEY",
+        live=True, default_model=OPENAI_DEFAULT_MODEL, make=_openai, key_env=OPENAI_KEY_ENV,
+        key_required=False, local_counts="approximate",
     ),
     ProviderSpec(
         name="replay", label="Replay",

@@ -46,3 +46,12 @@ async def test_a_race_started_from_the_flags_talks_to_that_server(monkeypatch):
     [finished] = [e for e in events if isinstance(e, RunFinished)]
     assert finished.stop_reason == "answered"
     assert server.violations == [] and len(server.requests) == 2
+
+
+def test_the_provider_flag_follows_the_registry(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert check_flags(_args("--provider", "openai", "--model", "llama3.1")) is None
+    unknown = check_flags(_args("--provider", "nope"))
+    assert unknown and "Unknown provider 'nope'" in unknown and "openai" in unknown
+    replay = check_flags(_args("--provider", "replay"))
+    assert replay and "history" in replay

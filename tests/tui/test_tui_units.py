@@ -131,3 +131,28 @@ async def test_meter_shows_the_local_count_beside_a_live_models_usage():
         meter.show(tally)
         text = str(meter.table.render())
     assert "local count" in text and "19,040" in text and "(-1,110)" in text
+
+
+async def test_meter_says_the_local_count_is_approximate_for_another_model():
+    from textual.app import App
+
+    from engine.events import RunStarted, Usage
+    from tui.widgets.token_meter import TokenMeter
+
+    tally = RaceTally()
+    tally.reset(("tool_calling",))
+    tally.apply(RunStarted(run_id="r", mode="tool_calling", task_id="t", task_title="T",
+                           provider="openai", model="llama3.1", scripted=False, max_rounds=10))
+    tally.apply(Usage(run_id="r", mode="tool_calling", round=1, input_tokens=19_000,
+                      output_tokens=40, api_input_tokens=21_000, api_output_tokens=50))
+
+    class MeterApp(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield TokenMeter(id="meter")
+
+    app = MeterApp()
+    async with app.run_test(size=(120, 12)):
+        meter = app.query_one(TokenMeter)
+        meter.show(tally)
+        text = str(meter.table.render())
+    assert "local count (approximate)" in text and "19,040" in text

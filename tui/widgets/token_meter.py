@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import Digits, Static
 
 from engine.modes import label as mode_label
+from engine.providers import PROVIDERS
 from tui.tally import ModeTally, RaceTally
 from tui.widgets.round_view import fmt_tokens
 
@@ -119,8 +120,12 @@ class TokenMeter(Vertical):
 
     @staticmethod
     def _local_counts(tally: RaceTally) -> Content:
-        """The API's usage is the truth; our Tekken count beside it, with the difference."""
-        parts: list[tuple[str, str] | str] = [("API usage above; local count: ", "dim")]
+        """The API's usage is the truth; our Tekken count beside it, with the difference
+        (approximate for a model that is not Mistral's: ``ProviderSpec.local_counts``)."""
+        spec = PROVIDERS.get(tally.provider)
+        approximate = spec is not None and spec.local_counts == "approximate"
+        label = "local count (approximate): " if approximate else "local count: "
+        parts: list[tuple[str, str] | str] = [(f"API usage above; {label}", "dim")]
         for t in tally.modes.values():
             if t.api_reported:
                 diff = t.local_tokens - t.total
