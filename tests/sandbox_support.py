@@ -25,6 +25,13 @@ TOY_API = {
     "notes_list": guest_function("notes.list", [], "List every note."),
     "notes_create": guest_function("notes.create", ["text"], "Create a note with this text."),
 }
+# Paths at three depths, as an MCP tool source or a catalog may give them.
+MIXED_API = {
+    "read_query": guest_function("read_query", ["sql"], "Run a read-only SQL query."),
+    "users_get": guest_function("users.get", ["id"], "Get one user by id."),
+    "github.issues-list": guest_function("github.issues.list", ["repo", "state"],
+                                         "List the issues of a repository."),
+}
 SMALL = Limits(
     cpu_seconds=1.0,
     wall_seconds=1.5,

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_support import SMALL, guest_function, shared_cache
+from sandbox_support import MIXED_API, SMALL, guest_function, shared_cache
 
 from wasm_sandbox import Sandbox, check_guest_api
-
-# Paths at three depths, as an MCP tool source or a catalog may give them.
-MIXED_API = {
-    "read_query": guest_function("read_query", ["sql"], "Run a read-only SQL query."),
-    "users_get": guest_function("users.get", ["id"], "Get one user by id."),
-    "github.issues-list": guest_function("github.issues.list", ["repo", "state"],
-                                         "List the issues of a repository."),
-}
 
 
 def echo(name: str, args: dict) -> dict:

@@ -5,6 +5,22 @@ stdout are pipes whose other ends the app holds. Messages are single lines whose
 what they are (``x`` execute, ``a`` host-call answer from the app; ``r`` ready, ``o`` output,
 ``k`` output bytes cut so far, ``c`` host call, ``d`` done from the guest), followed by JSON.
 
+What a program sees, besides the builtins:
+
+- ``api``: namespaces built from the dotted paths of the guest API (``api.users.get(5)``,
+  ``api.users.get(id=5)``); each function makes one host call with its flat tool name. A
+  misspelled name raises ``AttributeError`` listing the valid names, closest first.
+- ``ToolError``: raised when the platform refuses a call (the message says why);
+  ``SandboxLimit``: a limit ended the execution (not an ``Exception``, so ``except Exception``
+  does not swallow it).
+- ``search_api(query: str, limit: int = 10) -> list[str]``: the functions that best match the
+  words of ``query``, as ``"<signature> — <doc>"`` lines (printing the list prints one a line).
+  Ranking: functions matching more of the words (common words like "a", "of" left out) first, then a word found in the path counts
+  three times one found in the doc or signature; ties keep the API's order. Deterministic.
+- ``help(api.x.y)`` prints that function's signature and doc; ``help(api.x)`` prints what a
+  namespace holds (functions with signature and doc, sub-namespaces with their names);
+  ``help("api.x.y")`` works too. Other objects get the standard help (pydoc, imported then).
+
 Only builtin modules are imported here (``_json``, ``_ast``): importing ``json`` or
 ``traceback`` costs tens of milliseconds of interpreter start-up inside WebAssembly.
 """
@@ -253,9 +269,14 @@ def _unknown_name(label, name, names):
     return f"{label} has no {name!r}.{hint} Valid names: {listing}."
 
 
+_spec = {}  # flat tool name -> {path, params, signature, doc}, as the app sent it
+_api = [None]  # the root namespace, for help("api.x")
+
+
 def _build_api(spec):
     """Nested ``ApiNamespace`` objects from flat tool name -> {path, params, signature, doc}."""
-    root = ApiNamespace("api")
+    _spec.update(spec)
+    root = _api[0] = ApiNamespace("api")
     for name, fn in spec.items():
         parts = fn["path"].split(".")
         node = root
@@ -268,6 +289,128 @@ def _build_api(spec):
             name, fn["path"], fn["params"], fn["signature"], fn["doc"]
         )
     return root
+
+
+# -- discovery: search_api(query) and help(api.x) ------------------------------------------
+
+
+class _Lines(list):
+    """A list of strings that prints one per line (what ``search_api`` returns)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index):
+        item = list.__getitem__(self, index)
+        return _Lines(item) if isinstance(index, slice) else item
+
+    def __repr__(self):
+        return "\n".join(self) if self else "[]"
+
+    __str__ = __repr__
+
+
+def _stem(word):
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+# Words too common in docs and questions to tell functions apart.
+_STOP = frozenset("a an and any all are as at be by do does each every for from how i in into "
+                  "is it its me my of on one or some that the their them this to what which "
+                  "who with".split())
+
+
+def _words(text):
+    words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
+    return [_stem(w) for w in words if w not in _STOP]
+
+
+_index = []  # (path words, other words, line), in the order the tool source gave, built once
+
+
+def _search_index():
+    if not _index:
+        for name, fn in _spec.items():
+            path = set(_words(fn["path"])) | set(_words(name))
+            other = set(_words(fn["signature"] + " " + fn["doc"])) - path
+            _index.append((path, other, f"{fn['signature']} — {fn['doc']}"))
+    return _index
+
+
+def _match(query_word, words):
+    """2: the word itself, 1: one is a prefix of the other (3 letters or more), 0: no match."""
+    if query_word in words:
+        return 2
+    if len(query_word) >= 3:
+        for word in words:
+            if len(word) >= 3 and (word.startswith(query_word) or query_word.startswith(word)):
+                return 1
+    return 0
+
+
+def search_api(query, limit=10):
+    """The API functions that best match the words of ``query``: "signature — doc" lines.
+
+    A word found in a function's path counts most, then in its doc or parameters; functions
+    matching more of the words come first, ties in the API's own order. ``limit`` caps the
+    list (default 10); an empty query lists the first functions.
+    """
+    if not isinstance(query, str):
+        raise TypeError(f"search_api() takes words as a str, not {type(query).__name__}")
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise TypeError(f"search_api() limit must be an int, not {type(limit).__name__}")
+    wanted = list(dict.fromkeys(_words(query)))
+    ranked = []
+    for order, (path, other, line) in enumerate(_search_index()):
+        matched = score = 0
+        for word in wanted:
+            best = max(3 * _match(word, path), _match(word, other))
+            if best:
+                matched += 1
+                score += best
+        if matched or not wanted:
+            ranked.append((-matched, -score, order, line))
+    ranked.sort()
+    return _Lines(item[3] for item in ranked[: max(limit, 0)])
+
+
+def _describe(node, out):
+    functions, spaces = [], []
+    for member in node.__dict__.values():
+        if isinstance(member, ApiFunction):
+            functions.append(member)
+        elif isinstance(member, ApiNamespace):
+            spaces.append(member)
+    for fn in functions:
+        out.append(f"{fn._signature}\n    {fn.__doc__}")
+    for space in spaces:
+        names = ", ".join(space._names())
+        out.append(f"{space._label} — namespace: {names}")
+
+
+def help(obj=None):  # the programs' help(): the builtin one is site's, absent under -S
+    """Print the signature and doc of an API function, or what an API namespace holds."""
+    if isinstance(obj, str) and (obj == "api" or obj.startswith("api.")):
+        node = _api[0]
+        for part in obj.split(".")[1:]:
+            node = getattr(node, part)
+        obj = node
+    if obj is None:
+        print("help(api.<name>) shows a function's signature and doc, or what a namespace "
+              "holds; search_api('words') finds functions by words.")
+    elif isinstance(obj, ApiFunction):
+        print(f"{obj._signature}\n    {obj.__doc__}")
+    elif isinstance(obj, ApiNamespace):
+        out = [f"{obj._label}: help(<name>) on one of these shows its doc."]
+        _describe(obj, out)
+        print("\n".join(out))
+    else:
+        import pydoc  # anything else: the standard help (pydoc costs its import, once)
+
+        pydoc.help(obj)
 
 
 # -- tracebacks that show the model its own lines, never this file --------------------------
@@ -375,6 +518,8 @@ def _main():
         "api": _build_api(init.get("api", {})),
         "ToolError": ToolError,
         "SandboxLimit": SandboxLimit,
+        "search_api": search_api,
+        "help": help,
     }
     sys.stdout = sys.stderr = _out
     sys.stdin = io.StringIO("")  # input() sees end of file instead of stealing bridge bytes
