@@ -31,6 +31,7 @@ from tasks.checking import (
     says_none,
     segment,
 )
+from tasks.demos.checks import DEMO_CHECKERS
 from tasks.suite import Task
 
 UNRESOLVED = ("open", "triaged", "in_progress")
@@ -369,3 +370,7 @@ def delete_inactive_webhooks(task: Task, answer: str, initial: State, final: Sta
     if not mentions_all_or_count(answer, len(targets), urls):
         reasons.append(f"the answer does not say how many were removed ({len(targets)})")
     return reasons
+
+
+# The bundled demos' checkers (tasks on other tool sources) share the one registry.
+CHECKERS.update(DEMO_CHECKERS)

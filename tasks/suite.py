@@ -11,6 +11,10 @@ The bundled tasks live in ``tasks/suite/*.toml``; a user's own file has the same
     checker = "answer_mentions"    # a checker from tasks.checkers.CHECKERS
     params = { mentions = ["Lena Okafor"] }   # optional, read by the checker
     reference = ["print(api.users.list()['total'])"]   # optional reference programs
+    tools = "demo-git"             # optional tool source: a registered id, or
+    # tools = { mcp = "python -m my_server --flag" }     an MCP server started over stdio, or
+    # tools = { mcp_url = "http://127.0.0.1:8000/mcp" }  one reached over streamable HTTP;
+    # without it, the mock platform's 120 tools.
 
 A broken file raises ``TaskFileError`` whose message is one sentence naming the file, the task
 and the field.
@@ -30,7 +34,8 @@ SUITE_DIR = Path(__file__).parent / "suite"
 DEFAULT_MAX_ROUNDS = 10
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KNOWN = {"id", "title", "prompt", "max_rounds", "tags", "checker", "article", "reference",
-          "params"}
+          "params", "tools"}
+_TOOL_KEYS = ("mcp", "mcp_url")  # a task's own MCP server: a command line, or a URL
 
 
 class TaskFileError(Exception):
@@ -60,6 +65,9 @@ class Task:
     reference: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     source: str = ""  # the file it came from
+    # The tool source: None for the mock platform, a registered source id ("demo-git"), or
+    # {"mcp": command line} / {"mcp_url": URL}. Whether an id exists is the engine's to say.
+    tools: str | Mapping[str, str] | None = None
 
 
 def _fail(path: Path, task: str, key: str, problem: str) -> TaskFileError:
@@ -102,7 +110,31 @@ def _parse_task(path: Path, raw: Any, index: int, checkers: Mapping[str, Any]) -
     return Task(id=raw["id"], title=raw["title"].strip(), prompt=raw["prompt"].strip(),
                 checker=raw["checker"], max_rounds=rounds, tags=tuple(tags), article=article,
                 reference=tuple(reference), params=MappingProxyType(dict(params)),
-                source=str(path))
+                source=str(path), tools=_parse_tools(path, name, raw.get("tools")))
+
+
+def _parse_tools(path: Path, name: str, value: Any) -> str | Mapping[str, str] | None:
+    """A task's ``tools`` field: None, a source id, or one ``mcp``/``mcp_url`` entry."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not _ID.match(value):
+            raise _fail(path, name, "tools", "must name a tool source (lowercase words joined by "
+                        "hyphens, like 'demo-git') or be a table such as { mcp = \"command\" }")
+        return value
+    if not isinstance(value, dict):
+        raise _fail(path, name, "tools", "must be a tool source name or a table such as "
+                    "{ mcp = \"command\" }")
+    keys = sorted(value)
+    if len(keys) != 1 or keys[0] not in _TOOL_KEYS:
+        raise _fail(path, name, "tools", "must have exactly one of 'mcp' (a command that starts "
+                    "a stdio MCP server) or 'mcp_url' (a streamable HTTP URL)")
+    text = value[keys[0]]
+    if not isinstance(text, str) or not text.strip():
+        raise _fail(path, name, "tools", f"'{keys[0]}' must be a non-empty string")
+    if keys[0] == "mcp_url" and not text.startswith(("http://", "https://")):
+        raise _fail(path, name, "tools", "'mcp_url' must be an http:// or https:// URL")
+    return MappingProxyType({keys[0]: text.strip()})
 
 
 def load_file(path: Path) -> list[Task]:
