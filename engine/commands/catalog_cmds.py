@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from engine.commands.tools_cmd import add_analyze
+
 FORMATS = ("mistral-json", "python")
 
 
@@ -25,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     tools.add_argument("--format", choices=FORMATS, default=None,
                        help="which rendering to print (default: only the token counts)")
     tools.set_defaults(func=run_tools)
+    add_analyze(tools)
 
 
 def _load(file: Path | None) -> list:

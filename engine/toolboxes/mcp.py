@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import shlex
 import tempfile
 import threading
@@ -56,6 +57,10 @@ from engine.render_python import (
 )
 from engine.toolbox import GuestFunction, ToolOutcome, Verdict
 from tasks.checkers import check
+
+# The SDK logs a server's protocol faults with tracebacks; with no handler configured they would
+# reach stderr (under the TUI, over the screen). Each fault becomes one sentence here instead.
+logging.getLogger("mcp").addHandler(logging.NullHandler())
 
 DEFAULT_CALL_TIMEOUT = 30.0  # seconds one tools/call may take before the run ends
 DEFAULT_START_TIMEOUT = 30.0  # seconds to start, initialise and list the tools
@@ -259,7 +264,7 @@ class McpToolbox:
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, Exception) and self._broken is None:
             self._broken = (f"The MCP server {self.name} wrote something that is not an MCP "
-                            f"message ({_clip(str(message), 80)}).")
+                            f"message: {_what_was_read(message)}.")
             if self._failed is not None:
                 self._failed.set()
 
@@ -426,6 +431,15 @@ def answer_only_verdict(task: Any, answer: str) -> Verdict:
     """A task's checker run on the answer alone (no state): for sources with no checker."""
     verdict = check(task, answer, {}, {})
     return Verdict(bool(verdict.success), list(verdict.reasons))
+
+
+def _what_was_read(exc: Exception) -> str:
+    """The offending line of a transport parse error, quoted and clipped."""
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        if errors and isinstance(errors[0].get("input"), str):
+            return repr(_clip(errors[0]["input"], 60))
+    return _clip(str(exc) or type(exc).__name__, 80)
 
 
 def _root_cause(exc: BaseException) -> BaseException:
