@@ -122,7 +122,7 @@ async def main_stdio() -> None:
 
 
 if __name__ == "__main__":
-    print("edge server: starting", file=sys.stderr, flush=True)
+    print(f"edge server: starting, pid {os.getpid()}", file=sys.stderr, flush=True)
     if "--exit-at-start" in sys.argv:
         print("edge server: refusing to start", file=sys.stderr, flush=True)
         sys.exit(3)
