@@ -148,6 +148,10 @@ class RunRecorder:
             "messages_total": len(request.messages), "messages_added": new,
         })
 
+    def tool_source(self, details: dict[str, Any]) -> None:
+        """What the run's tool source reported at its end (an MCP server's stderr)."""
+        self._write({"kind": "tool_source", **details})
+
     def response(self, round_: int, chunks: list[StreamChunk], *, raw: list[Any] | None = None,
                  attempts: list[dict[str, Any]] | None = None) -> None:
         """The round's reply: ``chunks`` as read, ``raw`` as the server sent them, and each
@@ -177,6 +181,7 @@ class AgentRecord:
     events: list[Event] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    tool_source: dict[str, Any] = field(default_factory=dict)  # e.g. an MCP server's stderr
     skipped_lines: int = 0
 
     @property
@@ -224,6 +229,8 @@ def read_agent_record(path: Path) -> AgentRecord:
                 record.requests.append(data)
             elif kind == "response":
                 record.responses.append(data)
+            elif kind == "tool_source":
+                record.tool_source = {k: v for k, v in data.items() if k != "kind"}
         except (json.JSONDecodeError, EventFormatError, AttributeError, KeyError, TypeError):
             record.skipped_lines += 1  # a line cut by a crash, or from a newer version
     return record

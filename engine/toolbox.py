@@ -65,6 +65,14 @@ class ToolOutcome:
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+class ToolSourceError(Exception):
+    """A tool source that cannot open or answer (an MCP server that does not start, crashes,
+    hangs or answers garbage); the message is one sentence for the user. The agent loop ends
+    the run with it as a fatal ``RunError`` of kind ``"tools"``."""
+
+    kind = "tools"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """A checker's judgement: success and the reasons (one sentence each)."""

@@ -65,9 +65,10 @@ class Task:
     reference: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     source: str = ""  # the file it came from
-    # The tool source: None for the mock platform, a registered source id ("demo-git"), or
-    # {"mcp": command line} / {"mcp_url": URL}. Whether an id exists is the engine's to say.
-    tools: str | Mapping[str, str] | None = None
+    # The tool source (the file's ``tools`` field): None for the mock platform, a registered
+    # source id ("demo-git"), or {"mcp": command line} / {"mcp_url": URL}. Whether an id
+    # exists is the engine's to say (engine.toolboxes.source_for).
+    tool_source: str | Mapping[str, str] | None = None
 
 
 def _fail(path: Path, task: str, key: str, problem: str) -> TaskFileError:
@@ -110,7 +111,7 @@ def _parse_task(path: Path, raw: Any, index: int, checkers: Mapping[str, Any]) -
     return Task(id=raw["id"], title=raw["title"].strip(), prompt=raw["prompt"].strip(),
                 checker=raw["checker"], max_rounds=rounds, tags=tuple(tags), article=article,
                 reference=tuple(reference), params=MappingProxyType(dict(params)),
-                source=str(path), tools=_parse_tools(path, name, raw.get("tools")))
+                source=str(path), tool_source=_parse_tools(path, name, raw.get("tools")))
 
 
 def _parse_tools(path: Path, name: str, value: Any) -> str | Mapping[str, str] | None:

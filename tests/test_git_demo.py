@@ -37,7 +37,7 @@ def test_the_repository_is_the_same_every_time(tmp_path) -> None:
 def test_the_demo_tasks_name_their_source_and_checkers_that_exist() -> None:
     assert len(TASKS) >= 4
     for task in TASKS:
-        assert task.tools == "demo-git" and task.checker in CHECKERS and task.reference
+        assert task.tool_source == "demo-git" and task.checker in CHECKERS and task.reference
 
 
 @pytest.mark.parametrize("task", TASKS, ids=[t.id for t in TASKS])

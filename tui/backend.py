@@ -7,6 +7,7 @@ results back as messages. Tests hand the app another ``Backend`` to script what 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,8 @@ class Backend:
                 task = load_tasks()[0]
             else:
                 task = get_task(choice.task_id, choice.task_file)
+            if choice.tool_source is not None:
+                task = dataclasses.replace(task, tool_source=choice.tool_source)
             config = RunConfig(provider=choice.provider, model=choice.model or None,
                                pace=choice.pace, prompts=prompts,
                                server_url=choice.server_url, rate=choice.rate)

@@ -46,7 +46,7 @@ from engine.agents.common import Agent
 from engine.agents.parts import AgentError, Reply, RunCancelled, one_sentence
 from engine.events import CodeBlock, Event, ExecutionResult, RunError
 from engine.providers.base import ChatRequest
-from engine.toolbox import api_summary
+from engine.toolbox import ToolSourceError, api_summary
 
 SandboxFactory = Callable[[Callable[[str, dict[str, Any]], dict[str, Any]], Any], Any]
 
@@ -89,12 +89,19 @@ class CodeActAgent(Agent):
         self._sandbox_start: asyncio.Task[Any] | None = None
         self._ran: dict[str, int] = {}  # program_key of each program and block run -> round
         self._nudged = False
+        self._tool_failure: ToolSourceError | None = None  # the source failed during a program
 
     async def setup(self) -> None:
         toolbox = await asyncio.to_thread(self.open_tools)
 
         def host_call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-            return toolbox.call(name, arguments).to_wire()
+            try:
+                return toolbox.call(name, arguments).to_wire()
+            except ToolSourceError as exc:
+                # The source itself failed (an MCP server crashed or hung): the guest sees an
+                # error now, and the run ends with this sentence once the program returns.
+                self._tool_failure = self._tool_failure or exc
+                return {"ok": False, "error": str(exc)}
 
         # Start the interpreter while the prompt is counted and the model writes its reply.
         guest_api = toolbox.guest_api()
@@ -137,11 +144,14 @@ class CodeActAgent(Agent):
     async def _execute(self, code: str) -> Any:
         sandbox = await self._get_sandbox()
         try:
-            return await self._guard(sandbox.arun(code))
+            result = await self._guard(sandbox.arun(code))
         except RunCancelled:
             raise
         except Exception as exc:
             raise AgentError("sandbox", f"The sandbox failed: {one_sentence(exc)}") from exc
+        if self._tool_failure is not None:
+            raise self._tool_failure
+        return result
 
     async def act(self, reply: Reply) -> AsyncIterator[Event]:
         self.add_message({"role": "assistant", "content": reply.text}, "assistant")

@@ -56,7 +56,7 @@ from engine.providers.base import (
 )
 from engine.providers.latency import RoundTiming
 from engine.run import RunConfig
-from engine.toolbox import Toolbox
+from engine.toolbox import Toolbox, ToolSourceError
 from engine.toolboxes import open_toolbox
 
 if TYPE_CHECKING:
@@ -216,7 +216,7 @@ class Agent:
                         break
             except RunCancelled:
                 stop = "cancelled"
-            except (ProviderError, AgentError) as exc:
+            except (ProviderError, AgentError, ToolSourceError) as exc:
                 stop, failure = "error", one_sentence(exc)
                 yield self.event(RunError, round=self.round, kind=exc.kind, message=failure,
                                  fatal=True)
@@ -232,6 +232,7 @@ class Agent:
             if self.toolbox is not None:
                 with contextlib.suppress(Exception):
                     self.toolbox.close()
+                self._record_tool_source()
             if self.recorder is not None:
                 self.recorder.close()
 
@@ -381,6 +382,14 @@ class Agent:
             self.recorder = RunRecorder.create(self)
         except OSError:
             self.recorder = None  # an unwritable data dir must not stop the run
+
+    def _record_tool_source(self) -> None:
+        """Keep what the tool source has to say about the run (an MCP server's stderr)."""
+        diagnostics = getattr(self.toolbox, "diagnostics", None)
+        if self.recorder is None or not callable(diagnostics):
+            return
+        with contextlib.suppress(Exception):
+            self.recorder.tool_source(dict(diagnostics()))
 
     def _record_request(self, number: int, request: ChatRequest) -> None:
         if self.recorder is None:

@@ -17,12 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from engine.bench_render import FORMATS
 from engine.modes import DEFAULT_RACE, MODES, UnknownModeError, parse_modes
 from engine.providers import PROVIDER_NAMES, PROVIDERS, provider_spec
+from engine.toolboxes import TOOL_SOURCES, ToolSourceError, ToolSourceSpec, mcp_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +51,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "or 'all'")
     p.add_argument("--task-file", type=Path, default=None,
                    help="a TOML file of your own tasks (they join the bundled ones)")
+    p.add_argument("--tools", default=None, metavar="SOURCE", choices=list(TOOL_SOURCES),
+                   help="race on this tool source's own tasks ("
+                        + "; ".join(f"{s.id}: {s.description}" for s in TOOL_SOURCES.values())
+                        + ")")
+    mcp = p.add_mutually_exclusive_group()
+    mcp.add_argument("--mcp", default=None, metavar="COMMAND",
+                     help="run the chosen tasks on this stdio MCP server instead of their own "
+                          "tool source (a fresh server per run)")
+    mcp.add_argument("--mcp-url", default=None, metavar="URL",
+                     help="run the chosen tasks on this streamable-HTTP MCP server")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="runs per task and mode (the table shows means)")
     p.add_argument("--parallel-tool-calls", action="store_true",
@@ -93,19 +105,22 @@ def parse_rate_flag(text: str) -> float | str | None:
         raise UserError(str(exc)) from exc
 
 
-def select_tasks(spec: str, task_file: Path | None) -> list[Any]:
-    """The tasks named by ``--tasks`` (raises ``UserError`` naming what is wrong)."""
+def select_tasks(spec: str, task_file: Path | None,
+                 source: ToolSourceSpec | None = None) -> list[Any]:
+    """The tasks named by ``--tasks`` (raises ``UserError`` naming what is wrong); with a tool
+    source that has tasks of its own, among those ("seed" then means all of them)."""
     from engine.cli import UserError
     from tasks.suite import TaskFileError, load_tasks
 
+    own = source.tasks if source is not None else None
     try:
-        everything = load_tasks()
+        everything = load_tasks(own) if own is not None else load_tasks()
         if task_file is not None:
             everything += load_tasks(task_file)
     except (TaskFileError, OSError) as exc:
         raise UserError(str(exc)) from exc
     key = spec.strip().lower()
-    if key == "all":
+    if key == "all" or (key == "seed" and own is not None):
         return everything
     if key == "seed":
         return [t for t in everything if t.article]
@@ -183,9 +198,17 @@ def run(args: argparse.Namespace) -> int:
     if args.model is not None and not provider_spec(args.provider).live:
         raise UserError(f"--model is for a live model; the {args.provider} provider is not a "
                         "model (use --provider mistral to pick a model).")
-    tasks = select_tasks(args.tasks, args.task_file)
+    tasks = select_tasks(args.tasks, args.task_file,
+                         TOOL_SOURCES[args.tools] if args.tools else None)
     if not tasks:
         raise UserError("No tasks to run; `codeact-explorer tasks` lists them.")
+    if args.mcp or args.mcp_url:
+        try:
+            mcp_source(command=args.mcp, url=args.mcp_url)  # a bad command line fails here
+        except ToolSourceError as exc:
+            raise UserError(str(exc)) from exc
+        server = {"mcp": args.mcp} if args.mcp else {"mcp_url": args.mcp_url}
+        tasks = [replace(t, tool_source=server) for t in tasks]
     config = RunConfig(provider=args.provider, model=args.model, pace=pace,
                        parallel_tool_calls=args.parallel_tool_calls, record=not args.no_record,
                        max_rounds=args.max_rounds, server_url=args.server_url or None,

@@ -25,7 +25,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.providers.base import (
@@ -50,7 +50,7 @@ from tasks.catalog import reads_only
 
 if TYPE_CHECKING:
     from engine.modes import ModeSpec
-    from engine.toolbox import Toolbox
+    from engine.toolbox import GuestFunction, Toolbox
 
 SCRIPTED_MODEL = "scripted-reference"
 _WORDS = re.compile(r"\S+\s*|\s+")
@@ -149,9 +149,11 @@ class ScriptedProvider:
         play = ProgramPlay(answered_calls(messages), parallel=parallel, is_read=reads_only,
                            error_type=ToolError)
         failure = ""
+        # The run's own functions (an MCP server's, say); None: the mock platform's.
+        guest_api = self.tools().guest_api() if self.tools is not None else None
         for number, program in enumerate(self.task.reference):
             outcome = _play_program(play, program, f"<reference program {number + 1} of "
-                                                   f"{self.task.id}>")
+                                                   f"{self.task.id}>", guest_api)
             if isinstance(outcome, BaseException):  # this attempt failed: try the next idea
                 if play.pending:
                     return "", play.pending
@@ -163,7 +165,8 @@ class ScriptedProvider:
         return f"I could not complete the task. The last error was: {failure}", []
 
 
-def _play_program(play: ProgramPlay, program: str, filename: str) -> str | BaseException:
+def _play_program(play: ProgramPlay, program: str, filename: str,
+                  guest_api: Mapping[str, GuestFunction] | None = None) -> str | BaseException:
     """Run one reference program in ``play``: what it printed, or the error it ended with.
 
     Returns "" with ``play.pending`` set when it stopped for results not back yet. With
@@ -172,7 +175,7 @@ def _play_program(play: ProgramPlay, program: str, filename: str) -> str | BaseE
     makes progress.
     """
     printed: list[str] = []
-    scope: dict[str, Any] = {"__name__": "__scripted__", "api": ApiProxy(play.call),
+    scope: dict[str, Any] = {"__name__": "__scripted__", "api": ApiProxy(play.call, guest_api),
                              "ToolError": ToolError, "print": _printer(printed),
                              SKIP_NAME: play.skip}
     try:
@@ -186,7 +189,7 @@ def _play_program(play: ProgramPlay, program: str, filename: str) -> str | BaseE
     if play.skipped and not play.pending:
         fallback = ProgramPlay(play.history, parallel=False, is_read=play.is_read,
                                error_type=play.error_type)
-        outcome = _play_program(fallback, program, filename)
+        outcome = _play_program(fallback, program, filename, guest_api)
         play.pending[:] = fallback.pending
         return outcome
     return "" if play.skipped else "".join(printed).strip()

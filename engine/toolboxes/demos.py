@@ -52,8 +52,7 @@ def _judge(task: Any, answer: str, toolbox: McpToolbox) -> Verdict:
     return Verdict(bool(verdict.success), list(verdict.reasons))
 
 
-def git_demo_toolbox(task: Any = None, options: Any = None, *,
-                     call_timeout: float | None = None) -> McpToolbox:
+def git_demo_toolbox(task: Any = None, *, call_timeout: float | None = None) -> McpToolbox:
     """A fresh demo repository and an ``mcp-server-git`` serving it (see the module docstring).
 
     Raises ``McpServerError`` (one sentence) if the repository cannot be built or the server

@@ -55,7 +55,7 @@ from engine.render_python import (
     python_api_text,
     unwrapped_output,
 )
-from engine.toolbox import GuestFunction, ToolOutcome, Verdict
+from engine.toolbox import GuestFunction, ToolOutcome, ToolSourceError, Verdict
 from tasks.checkers import check
 
 # The SDK logs a server's protocol faults with tracebacks; with no handler configured they would
@@ -68,7 +68,7 @@ STDERR_LIMIT = 64 * 1024  # bytes of the server's stderr kept for the run record
 _LIST_PAGES = 100  # a server whose tools/list never ends is cut off here
 
 
-class McpServerError(Exception):
+class McpServerError(ToolSourceError):
     """The MCP server failed (start, crash, hang, garbage); the message is one sentence."""
 
 
@@ -301,6 +301,10 @@ class McpToolbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def diagnostics(self) -> dict[str, str]:
+        """For the run record: which server it was, and its stderr (see ``stderr``)."""
+        return {"server": self.name, "stderr": self.stderr()}
 
     def stderr(self) -> str:
         """The server's stderr so far (its last ``STDERR_LIMIT`` bytes), as text."""
