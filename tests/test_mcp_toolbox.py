@@ -148,3 +148,14 @@ def test_the_server_gets_a_clean_environment_plus_its_own(monkeypatch) -> None:
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     assert b"EDGE_EXTRA=1" in environ
     assert not any(item.startswith(b"MISTRAL_API_KEY=") for item in environ)
+
+
+@pytest.mark.parametrize("command, name", [
+    ("python -m mcp_server_git --repository .", "mcp_server_git"),
+    ("/usr/bin/python3 servers/edge_server.py --flag", "edge_server.py"),
+    ("uvx mcp-server-time --local-timezone UTC", "mcp-server-time"),
+    ("npx -y @modelcontextprotocol/server-memory", "server-memory"),
+    ("my-server --port 1", "my-server"),
+])
+def test_a_server_is_named_by_what_its_command_runs(command, name) -> None:
+    assert McpServerSpec.from_command(command).describe() == name

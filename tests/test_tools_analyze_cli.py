@@ -93,8 +93,8 @@ def test_analyze_a_live_stdio_server(capsys) -> None:
 def test_a_server_that_does_not_start_is_one_sentence(capsys) -> None:
     assert main(["tools", "analyze", "--mcp", "no-such-program-here --flag"]) == 2
     err = capsys.readouterr().err
-    assert err == ("codeact-explorer: The MCP server no-such-program-here --flag could not "
-                   "start: 'no-such-program-here' was not found; check the command.\n")
+    assert err == ("codeact-explorer: The MCP server no-such-program-here could not start: "
+                   "'no-such-program-here' was not found; check the command.\n")
 
 
 def _free_port() -> int:

@@ -38,6 +38,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import PurePath
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
 # reach stderr (under the TUI, over the screen). Each fault becomes one sentence here instead.
 logging.getLogger("mcp").addHandler(logging.NullHandler())
 
+_LAUNCHERS = ("uvx", "npx", "pipx", "bunx", "node", "uv", "deno")  # run the package named next
 DEFAULT_CALL_TIMEOUT = 30.0  # seconds one tools/call may take before the run ends
 DEFAULT_START_TIMEOUT = 30.0  # seconds to start, initialise and list the tools
 STDERR_LIMIT = 64 * 1024  # bytes of the server's stderr kept for the run record
@@ -118,8 +120,20 @@ class McpServerSpec:
         return cls(command=argv, **kwargs)
 
     def describe(self) -> str:
-        """The label, or the command line / URL when there is none."""
-        return self.label or self.url or " ".join(self.command)
+        """The label; else the URL; else the server's name read from the command line: the
+        script or module a Python runs (``python -m mcp_server_git`` -> ``mcp_server_git``),
+        the package a launcher runs (``uvx mcp-server-time`` -> ``mcp-server-time``), or the
+        program."""
+        if self.label or self.url:
+            return self.label or str(self.url)
+        argv = list(self.command)
+        program = PurePath(argv[0]).name if argv else "?"
+        rest = [a for a in argv[1:] if not a.startswith("-")]
+        if program.startswith("python") and len(argv) > 2 and argv[1] == "-m":
+            return argv[2]
+        if (program.startswith("python") or program in _LAUNCHERS) and rest:
+            return PurePath(rest[0]).name
+        return program
 
 
 @dataclass(frozen=True)
