@@ -10,6 +10,8 @@ from __future__ import annotations
 from conftest import until
 
 from engine.events import RunError, RunFinished, StepWaiting
+from engine.toolboxes import TOOL_SOURCES
+from tasks.suite import load_tasks
 from tui.app import ExplorerApp
 from tui.choices import RunChoice
 from tui.messages import RaceEvents
@@ -135,3 +137,20 @@ async def test_mistral_without_a_key_fails_in_both_panes_not_in_the_app(real_eng
                    for n in app._notifications)
         assert not [e for e in screen.tally.modes.values() if e.success]
         assert RunError  # the errors came as events, shown in the panes
+
+
+async def test_the_git_demo_races_in_the_app_on_the_real_mcp_server(real_engine):
+    # What `codeact-explorer --tools demo-git` opens: the demo's tasks, starting on the first.
+    own = TOOL_SOURCES["demo-git"].tasks
+    first = load_tasks(own)[0]
+    messages: list = []
+    app = ExplorerApp(RunChoice(task_id=first.id, task_file=own, pace=0))
+    async with app.run_test(size=(160, 48), message_hook=messages.append) as pilot:
+        screen = app.race_screen
+        await until(pilot, lambda: screen.tasks, "the tasks")
+        await run_to_end(pilot, app)
+        finished = {e.mode: e for e in events_of(messages, RunFinished)}
+        assert finished["tool_calling"].success and finished["codeact"].success, finished
+        assert "Tomás Ortega" in finished["codeact"].answer
+        assert screen.panes["tool_calling"].query(ToolCallView)
+        assert screen.panes["codeact"].query(ExecutionView)
