@@ -7,6 +7,7 @@ config), so every screen reads the same settings and a run is always started fro
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,9 @@ class RunChoice:
     task_file: Path | None = None
     server_url: str | None = None  # a self-hosted server for the live provider (None: default)
     rate: float | str | None = "default"  # requests per second, None unpaced (RunConfig.rate)
+    # An MCP server every task runs on instead of its own source ({"mcp": command line} or
+    # {"mcp_url": URL}); None: each task's own (the mock platform unless the task names one).
+    tool_source: Mapping[str, str] | None = None
 
     @property
     def modes(self) -> tuple[Mode, ...]:

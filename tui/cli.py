@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli import build_parser, run_command
+from tasks.suite import load_tasks
 
 if TYPE_CHECKING:
     from tui.choices import RunChoice
 
 APP_FLAGS = ("--provider", "--model", "--task", "--task-file", "--mode", "--pace", "--step",
-             "--server-url", "--rate")
+             "--server-url", "--rate", "--tools", "--mcp", "--mcp-url")
 
 
 def add_app_flags(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +50,16 @@ def add_app_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rate", default="default", metavar="N|none",
                        help="requests per second the live provider paces itself to, or 'none' "
                             "(default: 1 for Mistral's hosted API, none for a local server)")
+    # Not choices=TOOL_SOURCES: importing the registry costs 0.4 s (measured at load 10), which
+    # every subcommand would pay; check_flags checks the name.
+    group.add_argument("--tools", default=None, metavar="SOURCE",
+                       help="race on a tool source's own tasks, e.g. demo-git (the bundled "
+                            "demo: the real mcp-server-git on a generated repository)")
+    mcp = group.add_mutually_exclusive_group()
+    mcp.add_argument("--mcp", default=None, metavar="COMMAND",
+                     help="run the tasks on this stdio MCP server (a fresh server per run)")
+    mcp.add_argument("--mcp-url", default=None, metavar="URL",
+                     help="run the tasks on this streamable-HTTP MCP server")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,9 +86,18 @@ def check_flags(args: argparse.Namespace) -> str | None:
     """
     from engine.providers import MISTRAL_KEY_ENV, ProviderError, provider_spec
     from engine.providers.latency import check_pace
+    from engine.toolboxes import TOOL_SOURCES, ToolSourceError, mcp_source  # 0.4 s, see above
     from tui.backend import Backend, BackendError
     from tui.choices import default_provider
 
+    if args.tools is not None and args.tools not in TOOL_SOURCES:
+        return (f"there is no tool source {args.tools!r}; the sources are: "
+                f"{', '.join(TOOL_SOURCES)}.")
+    if args.mcp or args.mcp_url:
+        try:
+            mcp_source(command=args.mcp, url=args.mcp_url)
+        except ToolSourceError as exc:
+            return str(exc)
     if args.pace is not None:
         try:
             check_pace(args.pace)
@@ -117,8 +137,22 @@ def check_flags(args: argparse.Namespace) -> str | None:
     return None
 
 
+def use_source_tasks(args: argparse.Namespace) -> None:
+    """With ``--tools SOURCE`` whose source has tasks of its own (and no ``--task-file``): list
+    those tasks, and start on the first unless ``--task`` names one."""
+    from engine.toolboxes import TOOL_SOURCES  # 0.4 s, see add_app_flags
+
+    spec = TOOL_SOURCES.get(args.tools) if args.tools else None
+    if spec is None or spec.tasks is None or args.task_file is not None:
+        return
+    args.task_file = spec.tasks
+    if args.task is None:
+        args.task = load_tasks(spec.tasks)[0].id
+
+
 def open_app(args: argparse.Namespace) -> int:
     """Open the Textual app with the flags' choices."""
+    use_source_tasks(args)
     problem = check_flags(args)
     if problem:
         return fail(problem)
@@ -146,6 +180,8 @@ def choice_from_args(args: argparse.Namespace) -> RunChoice:
         task_file=args.task_file,
         server_url=args.server_url or None,
         rate="default" if args.rate == "default" else parse_rate(args.rate),
+        tool_source=({"mcp": args.mcp} if args.mcp else
+                     {"mcp_url": args.mcp_url} if args.mcp_url else None),
     )
 
 

@@ -231,3 +231,25 @@ def test_the_app_flags_are_checked_before_the_app_opens(tmp_path: Path):
     assert missing and "no task file" in missing
     assert "no task 'nope'" in check_flags(parser.parse_args(["--task", "nope"]))
     assert check_flags(parser.parse_args(["--task", "user-team-info"])) is None
+
+
+def test_the_app_opens_on_a_tool_sources_own_tasks_and_checks_mcp_flags():
+    from engine.toolboxes import TOOL_SOURCES
+    from tui.cli import (
+        add_app_flags,
+        build_parser,
+        check_flags,
+        choice_from_args,
+        use_source_tasks,
+    )
+
+    parser = build_parser()
+    add_app_flags(parser)
+    args = parser.parse_args(["--tools", "demo-git"])
+    use_source_tasks(args)
+    assert args.task_file == TOOL_SOURCES["demo-git"].tasks and args.task == "git-top-fixer"
+    assert check_flags(args) is None
+    assert "no tool source 'nope'" in check_flags(parser.parse_args(["--tools", "nope"]))
+    assert "cannot be split into words" in check_flags(parser.parse_args(["--mcp", "'open"]))
+    choice = choice_from_args(parser.parse_args(["--mcp", "python -m my_server"]))
+    assert choice.tool_source == {"mcp": "python -m my_server"}
