@@ -4,9 +4,10 @@ A tool source gives ``{flat tool name: GuestFunction}``. The guest builds nested
 the dotted paths (``"users.get"`` becomes ``api.users.get``, ``"read_query"`` becomes
 ``api.read_query``); calling a function sends a host call with the flat name and the arguments
 as a dict keyed by parameter name. The guest also offers ``search_api(query, limit=10)`` and
-``help(api.x)`` built from the same mapping (signatures and docs; see ``guest/driver.py``), so a
-model can discover the tools from inside a program. The same shape is ``engine.toolbox.GuestFunction``; it is
-defined again here because this package imports nothing of ``engine``.
+``help(api.x)`` built from the same mapping (signatures and docs; see ``guest/driver.py``), so
+a model can discover the tools from inside a program. The same shape is
+``engine.toolbox.GuestFunction``; it is defined again here because this package imports
+nothing of ``engine``.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ What a program sees, besides the builtins:
   does not swallow it).
 - ``search_api(query: str, limit: int = 10) -> list[str]``: the functions that best match the
   words of ``query``, as ``"<signature> — <doc>"`` lines (printing the list prints one a line).
-  Ranking: functions matching more of the words (common words like "a", "of" left out) first, then a word found in the path counts
-  three times one found in the doc or signature; ties keep the API's order. Deterministic.
+  Ranking: functions matching more of the words first (common words like "a", "of" left
+  out), then a word found in the path counts three times one found in the doc or signature;
+  ties keep the API's order. Deterministic.
 - ``help(api.x.y)`` prints that function's signature and doc; ``help(api.x)`` prints what a
   namespace holds (functions with signature and doc, sub-namespaces with their names);
   ``help("api.x.y")`` works too. Other objects get the standard help (pydoc, imported then).
@@ -318,9 +319,12 @@ def _stem(word):
 
 
 # Words too common in docs and questions to tell functions apart.
-_STOP = frozenset("a an and any all are as at be by do does each every for from how i in into "
-                  "is it its me my of on one or some that the their them this to what which "
-                  "who with".split())
+_STOP = frozenset((
+    "a", "an", "and", "any", "all", "are", "as", "at", "be", "by", "do", "does", "each",
+    "every", "for", "from", "how", "i", "in", "into", "is", "it", "its", "me", "my", "of", "on",
+    "one", "or", "some", "that", "the", "their", "them", "this", "to", "what", "which", "who",
+    "with",
+))
 
 
 def _words(text):
