@@ -23,7 +23,7 @@ from engine_fakes import FakeSandbox, fake_task, install_checker
 from fake_mistral import DIALECTS, FakeMistral, RecordedRequest, Reply, dialect_reply
 
 from engine.controller import Race
-from engine.events import RunFinished, ToolCall, ToolResult
+from engine.events import CodeBlock, RunFinished, ToolCall, ToolResult
 from engine.providers import PROVIDERS, ProviderOptions
 from engine.run import RunConfig
 from engine.settings import paths
@@ -62,8 +62,9 @@ def _checker(monkeypatch: pytest.MonkeyPatch) -> None:
 def race_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     servers: list[FakeMistral] = []
 
-    async def run(dialect: str, provider: str = "mistral", *,
-                  ids: bool = True) -> tuple[FakeMistral, list[Any]]:
+    async def run(dialect: str, provider: str = "mistral", *, ids: bool = True,
+                  modes: tuple[str, ...] = ("tool_calling", "codeact"),
+                  ) -> tuple[FakeMistral, list[Any]]:
         profile = "openai" if provider == "openai" else "mistral"
         server = FakeMistral(responder(dialect, ids=ids), validate=profile).start()
         servers.append(server)
@@ -75,7 +76,7 @@ def race_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             return provider
 
         config = RunConfig(provider=provider, server_url=f"{server.url}/v1", rate=None)
-        race = Race(fake_task(), config=config, provider_factory=factory,
+        race = Race(fake_task(), modes, config=config, provider_factory=factory,
                     sandbox_factory=lambda *a, **k: FakeSandbox(
                         lambda code: SandboxResult(output="Lena Okafor, team 3\n")))
         events = [event async for event in race.events()]
@@ -94,36 +95,50 @@ def _record(mode: str) -> list[dict[str, Any]]:
 PROVIDER_NAMES = ("mistral", "openai")
 
 
-@pytest.mark.parametrize("provider", PROVIDER_NAMES)
-@pytest.mark.parametrize("dialect", DIALECTS)
-async def test_both_agents_answer_in_every_dialect_with_every_request_valid(
-    race_on, dialect, provider
+@pytest.mark.parametrize("agent", ["tool_calling", "codeact"])
+@pytest.mark.parametrize("provider", PROVIDER_NAMES, ids=[f"{p}-provider" for p in PROVIDER_NAMES])
+@pytest.mark.parametrize("dialect", DIALECTS, ids=[f"{d}-stream" for d in DIALECTS])
+async def test_each_agent_answers_in_every_dialect_with_every_request_valid(
+    race_on, dialect, provider, agent
 ):
-    server, events = await race_on(dialect, provider)
+    server, events = await race_on(dialect, provider, modes=(agent,))
     assert server.violations == []
-    finished = {e.mode: e for e in events if isinstance(e, RunFinished)}
-    for mode in ("tool_calling", "codeact"):
-        assert finished[mode].stop_reason == "answered", (mode, finished[mode].verdict)
-        assert finished[mode].answer == ANSWER and finished[mode].success
+    [finished] = [e for e in events if isinstance(e, RunFinished)]
+    assert finished.stop_reason == "answered", finished.verdict
+    assert finished.answer == ANSWER and finished.success and finished.rounds == 2
+    # API usage when the dialect reports it; the local count when it does not.
+    assert (finished.api_input_tokens is None) == (dialect == "no_usage")
+    last = server.requests[-1].body
+    if provider == "openai":  # usage asked for every time
+        assert all(r.body["stream_options"] == {"include_usage": True} for r in server.requests)
+    if agent == "codeact":
+        [code] = [e for e in events if isinstance(e, CodeBlock)]
+        assert code.code == PROGRAM.split("\n", 1)[1].rsplit("\n", 1)[0]
+        assert last["messages"][-1] == {"role": "user", "content": "Lena Okafor, team 3"}
+        return
     # Every call is its own call: Ollama's repeated index 0 merges nothing.
     calls = [e for e in events if isinstance(e, ToolCall)]
     assert [(c.call_id, c.name, c.arguments) for c in calls] == [
         (cid, name, json.loads(args)) for cid, name, args in CALLS]
     assert all(e.ok for e in events if isinstance(e, ToolResult))
     # The words beside the calls were shown (and recorded) but not sent back (v3 refuses both).
-    second = [r.body for r in server.requests if r.body.get("tools")][-1]["messages"]
-    assistant = next(m for m in second if m["role"] == "assistant")
+    messages = last["messages"]
+    assistant = next(m for m in messages if m["role"] == "assistant")
     assert not assistant.get("content") and len(assistant["tool_calls"]) == 2
-    assert [m["tool_call_id"] for m in second if m["role"] == "tool"] == [c[0] for c in CALLS]
-    # API usage when the dialect reports it; the local count when it does not.
-    reported = finished["tool_calling"].api_input_tokens
-    assert (reported is None) == (dialect == "no_usage")
-    if provider == "openai":  # usage asked for, tool messages in OpenAI's shape
-        assert all(r.body["stream_options"] == {"include_usage": True} for r in server.requests)
-        assert all("name" not in m for m in second if m["role"] == "tool")
+    assert [m["tool_call_id"] for m in messages if m["role"] == "tool"] == [c[0] for c in CALLS]
+    if provider == "openai":  # tool messages in OpenAI's shape
+        assert all("name" not in m for m in messages if m["role"] == "tool")
 
 
-@pytest.mark.parametrize("provider", PROVIDER_NAMES)
+async def test_both_agents_race_on_one_server_with_every_request_valid(race_on):
+    server, events = await race_on("fragments", "mistral")
+    assert server.violations == [] and len(server.requests) == 4
+    finished = {e.mode: e for e in events if isinstance(e, RunFinished)}
+    assert {m: f.stop_reason for m, f in finished.items()} == {
+        "tool_calling": "answered", "codeact": "answered"}
+
+
+@pytest.mark.parametrize("provider", PROVIDER_NAMES, ids=[f"{p}-provider" for p in PROVIDER_NAMES])
 @pytest.mark.parametrize("dialect", ["mistral", "fragments", "same_index"])
 async def test_calls_without_ids_get_mistral_shaped_ids_used_in_both_messages(
     race_on, dialect, provider
