@@ -200,3 +200,12 @@ def test_a_rate_or_an_interval_overrides_the_default_pacing():
     assert MistralProvider(api_key="k", rate=4).pacer.min_interval == 0.25
     assert MistralProvider(api_key="k", rate=None).pacer.min_interval == 0.0
     assert MistralProvider(api_key="k", min_interval=2.0).pacer.min_interval == 2.0
+
+
+def test_providers_spending_one_request_budget_share_one_pacer():
+    """A bench makes new providers for every race; a rate limit is per key and server."""
+    first = MistralProvider(api_key="k1", server_url="https://api.mistral.ai")
+    again = MistralProvider(api_key="k1", server_url="https://api.mistral.ai/v1")
+    other_key = MistralProvider(api_key="k2", server_url="https://api.mistral.ai")
+    assert first.pacer is again.pacer and first.pacer is not other_key.pacer
+    assert MistralProvider(api_key="k1", rate=None).pacer is not first.pacer

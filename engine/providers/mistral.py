@@ -27,10 +27,12 @@ from engine.providers.transport import (
     Attempt,
     RequestPacer,
     RetryPolicy,
+    account_of,
     connection_cause,
     interval_for,
     is_local_url,
     retry_after_seconds,
+    shared_pacer,
     stream_with_retries,
 )
 
@@ -114,8 +116,9 @@ class MistralProvider:
         if min_interval is None:
             chosen = default_rate(self.server_url) if rate == "default" else rate
             min_interval = interval_for(chosen if isinstance(chosen, float | int) else None)
-        self.pacer = RequestPacer(min_interval)
         self._key = key.strip()
+        self.pacer: RequestPacer = shared_pacer(
+            account_of(self.name, self.server_url or DEFAULT_SERVER, self._key), min_interval)
         self._client = async_client
         self._owns_client = async_client is None
         self._sdk: Any = None

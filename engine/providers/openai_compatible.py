@@ -30,9 +30,11 @@ from engine.providers.transport import (
     Attempt,
     RequestPacer,
     RetryPolicy,
+    account_of,
     connection_cause,
     interval_for,
     retry_after_seconds,
+    shared_pacer,
     stream_with_retries,
 )
 
@@ -120,7 +122,8 @@ class OpenAICompatibleProvider:
         self.timeout_ms = timeout_ms
         self.policy = RetryPolicy(max(0, max_retries), backoff_initial, backoff_max,
                                   max_retry_after, connect_window)
-        self.pacer = RequestPacer(interval_for(rate))
+        self.pacer: RequestPacer = shared_pacer(
+            account_of(self.name, self.base_url, self._key), interval_for(rate))
         self._http = http_client
         self._client: openai.AsyncOpenAI | None = None
 

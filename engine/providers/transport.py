@@ -18,6 +18,7 @@ does not start in the next minute.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import os
 import random
@@ -52,6 +53,31 @@ class RequestPacer:
         self._next_slot = slot + self.min_interval
         if slot > now:
             await asyncio.sleep(slot - now)
+
+
+_SHARED_PACERS: dict[tuple[str, float], RequestPacer] = {}
+
+
+def shared_pacer(account: str, min_interval: float) -> RequestPacer:
+    """The one pacer of every provider that spends the same request budget in this process.
+
+    A rate limit is per key and server, not per agent or per race: a bench racing task after
+    task makes new providers for each race, and without one shared pacer the first request of
+    a race would not wait for the last one of the race before. ``account`` names the budget
+    (provider, server, a digest of the key); ``min_interval`` is in seconds.
+    """
+    key = (account, max(0.0, min_interval))
+    pacer = _SHARED_PACERS.get(key)
+    if pacer is None:
+        pacer = _SHARED_PACERS[key] = RequestPacer(min_interval)
+    return pacer
+
+
+def account_of(provider: str, server: str, api_key: str | None) -> str:
+    """A name for one request budget: provider, server and a digest of the key (never the
+    key itself)."""
+    digest = hashlib.sha256((api_key or "").encode()).hexdigest()[:12]
+    return f"{provider}|{server}|{digest}"
 
 
 def interval_for(rate: float | None) -> float:
