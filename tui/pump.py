@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from engine.events import Event, TextDelta
 
 FLUSH_INTERVAL = 0.05
 BUSY_FLUSH_INTERVAL = 0.1
+STOP_POLL = 0.1  # seconds between checks whether a race's worker was cancelled
 BUSY_EVENTS = 40  # events in one flush (800 a second at 20 flushes) that make the stream busy
 
 
@@ -103,3 +105,83 @@ async def pump(
         if not reader.done():
             reader.cancel()
     return count
+
+
+class RaceRunner:
+    """A race played on its own event loop in a worker thread; the UI thread steers it.
+
+    The engine does real work between its awaits (token counting, the mock platform, writing
+    the run record): on the UI's event loop each of those bursts froze the screen for 40-100 ms
+    (measured with tests/perf/tui_perf.py, at load 10). On a loop of its own it competes only
+    for the GIL, which Python hands over every 5 ms.
+
+    The runner exists before the race is built, so a stop pressed while the race is still
+    starting is kept and applied the moment the race exists. ``step``, ``cancel`` and
+    ``step_mode`` may be called from any thread.
+    """
+
+    def __init__(self, step_mode: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._race: RaceLike | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._step_mode = step_mode
+        self.cancelled = False
+
+    def run(self, race: RaceLike, post: Callable[[list[Event]], None],
+            stop_when: Callable[[], bool] = lambda: False) -> int:
+        """Play ``race`` to its end, posting coalesced batches (blocks; call from a thread).
+
+        ``stop_when`` is polled every ``STOP_POLL`` seconds: true (the worker was cancelled,
+        the app is closing) cancels the race, so the thread ends and nothing waits for it.
+        """
+        return asyncio.run(self._play(race, post, stop_when))
+
+    async def _play(self, race: RaceLike, post: Callable[[list[Event]], None],
+                    stop_when: Callable[[], bool]) -> int:
+        with self._lock:
+            self._race, self._loop = race, asyncio.get_running_loop()
+            race.step_mode = self._step_mode
+            if self.cancelled:
+                race.cancel()
+
+        async def watch() -> None:
+            while not stop_when():
+                await asyncio.sleep(STOP_POLL)
+            self.cancel()
+
+        watchdog = asyncio.create_task(watch())
+        try:
+            return await pump(race.events(), post)
+        finally:
+            watchdog.cancel()
+            with self._lock:
+                self._loop = None
+
+    def _call(self, action: Callable[[RaceLike], None]) -> None:
+        with self._lock:
+            race, loop = self._race, self._loop
+            if race is not None and loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(action, race)
+
+    @property
+    def step_mode(self) -> bool:
+        return self._step_mode
+
+    @step_mode.setter
+    def step_mode(self, value: bool) -> None:
+        self._step_mode = value
+
+        def apply(race: RaceLike) -> None:
+            race.step_mode = value
+            if not value:
+                race.step()  # release agents paused waiting for a step that will not come
+
+        self._call(apply)
+
+    def step(self) -> None:
+        self._call(lambda race: race.step())
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+        self._call(lambda race: race.cancel())

@@ -12,7 +12,12 @@ deltas, code fences, tool calls and results) into the headless app at 200x60, an
 - RSS of the app process, sampled during the stream, and during a real scripted race (the
   engine, tokenizer and sandbox child included when they are available).
 
-Run: python tests/perf/tui_perf.py [--tokens 10000] [--rate 2000] [--size 200x60] [--no-real]
+Shapes (``--shape``, or ``all``): the mixed stream above, and one-round replies that stress
+the unfinished line: a fenced code block that is one 30 KB line, a 30 KB paragraph without a
+newline, a fenced 500-line program (4 characters per token, the same rate).
+
+Run: python tests/perf/tui_perf.py [--tokens 10000] [--rate 2000] [--size 200x60]
+                                   [--shape mixed|code-line|prose-line|program|all] [--no-real]
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from engine.events import (
 )
 from tui.app import ExplorerApp
 from tui.backend import Backend
-from tui.choices import RunChoice
+from tui.choices import DEFAULT_PACE, RunChoice
 from tui.gc_policy import RaceGarbagePolicy
 from tui.messages import RaceEvents
 from tui.screens.race import RaceScreen
@@ -74,8 +79,63 @@ def tree_rss_mb() -> float:
     return total + sum(rss_mb(pid) for pid in children)
 
 
-def token_stream(mode: str, tokens: int) -> list[tuple[str, Event | None]]:
+SHAPES = ("mixed", "code-line", "prose-line", "program")
+SHAPE_HELP = {
+    "mixed": "prose, code fences, tool calls and results, rounds of 1,000 tokens",
+    "code-line": "one fenced code block that is a single 30 KB line",
+    "prose-line": "one 30 KB paragraph without a newline",
+    "program": "one fenced 500-line program",
+}
+
+
+def shape_text(shape: str, size: int = 30_000) -> str:
+    """The whole reply of a one-round shape (``size`` characters of the long line)."""
+    if shape == "code-line":
+        items, i = [], 0
+        while sum(len(x) + 2 for x in items) < size:
+            items.append(f'{{"id": {i}, "name": "user {i}", "tags": ["a", "b"], '
+                         f'"hours": {i * 1.5}}}')
+            i += 1
+        return "Here is the data:\n```python\ndata = [" + ", ".join(items) + "]\n```\n"
+    if shape == "prose-line":
+        words = (WORDS * (size // 20 + 1))
+        text = ""
+        for i, word in enumerate(words):
+            if len(text) >= size:
+                break
+            text += word + ("," if i % 17 == 16 else "") + " "
+        return text.rstrip() + ".\n"
+    if shape == "program":
+        lines = []
+        for i in range(500):
+            lines.append(f"{'    ' * (i % 3)}total_{i} = sum(e['hours'] for e in "
+                         f"api.time_entries.list(project_id={i})['items'])  # project {i}")
+        return "The program:\n```python\n" + "\n".join(lines) + "\n```\nDone.\n"
+    raise ValueError(shape)
+
+
+def shape_stream(mode: str, shape: str) -> list[tuple[str, Event | None]]:
+    """One pane's stream of a one-round shape: the reply in 4-character tokens."""
+    run = "perf"
+    text = shape_text(shape)
+    items: list[tuple[str, Event | None]] = [("event", RoundStarted(
+        run_id=run, mode=mode, round=1, input_tokens=13000, breakdown={"tools": 13000}))]
+    for i in range(0, len(text), 4):
+        items.append(("token", TextDelta(run_id=run, mode=mode, round=1, text=text[i:i + 4])))
+    tokens = len(text) // 4
+    items.append(("event", Usage(run_id=run, mode=mode, round=1, input_tokens=13000,
+                                 output_tokens=tokens, breakdown={"tools": 13000})))
+    items.append(("event", RoundFinished(run_id=run, mode=mode, round=1, finish_reason="stop")))
+    items.append(("event", RunFinished(run_id=run, mode=mode, stop_reason="answered",
+                                       success=True, answer="done", verdict=["ok"], rounds=1,
+                                       input_tokens=13000, output_tokens=tokens)))
+    return items
+
+
+def token_stream(mode: str, tokens: int, shape: str = "mixed") -> list[tuple[str, Event | None]]:
     """One pane's stream: ('token', TextDelta) items, and other events between rounds."""
+    if shape != "mixed":
+        return shape_stream(mode, shape)
     items: list[tuple[str, Event | None]] = []
     run = "perf"
     per_round = int(os.environ.get("PER_ROUND", "1000"))
@@ -115,9 +175,9 @@ def token_stream(mode: str, tokens: int) -> list[tuple[str, Event | None]]:
 class FastRace:
     """Both panes' streams at ``rate`` tokens per second each, as the engine would yield them."""
 
-    def __init__(self, tokens: int, rate: float) -> None:
+    def __init__(self, tokens: int, rate: float, shape: str = "mixed") -> None:
         self.step_mode = False
-        self.tokens, self.rate = tokens, rate
+        self.tokens, self.rate, self.shape = tokens, rate, shape
         self.cancelled = False
 
     def step(self) -> None: ...
@@ -126,7 +186,7 @@ class FastRace:
         self.cancelled = True
 
     async def events(self) -> AsyncIterator[Event]:
-        streams = {m: token_stream(m, self.tokens) for m in ("tool_calling", "codeact")}
+        streams = {m: token_stream(m, self.tokens, self.shape) for m in ("tool_calling", "codeact")}
         for mode in streams:
             yield RunStarted(run_id="perf", mode=mode, task_id="perf", task_title="perf",
                              provider="synthetic", model="-", scripted=True, max_rounds=10)
@@ -145,8 +205,8 @@ class FastRace:
 
 
 class FastBackend(Backend):
-    def __init__(self, tokens: int, rate: float) -> None:
-        self.tokens, self.rate = tokens, rate
+    def __init__(self, tokens: int, rate: float, shape: str = "mixed") -> None:
+        self.tokens, self.rate, self.shape = tokens, rate, shape
 
     def list_tasks(self, task_file=None):
         return []
@@ -155,7 +215,7 @@ class FastBackend(Backend):
         return None
 
     def new_race(self, choice, prompts):
-        return FastRace(self.tokens, self.rate)
+        return FastRace(self.tokens, self.rate, self.shape)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -188,8 +248,9 @@ def _timed_race_ended(self: RaceGarbagePolicy) -> None:
 RaceGarbagePolicy.race_ended = _timed_race_ended  # type: ignore[method-assign]
 
 
-async def synthetic(tokens: int, rate: float, size: tuple[int, int] = (200, 60)) -> None:
-    app = ExplorerApp(RunChoice(pace=0), backend=FastBackend(tokens, rate))
+async def synthetic(tokens: int, rate: float, size: tuple[int, int] = (200, 60),
+                    shape: str = "mixed") -> None:
+    app = ExplorerApp(RunChoice(pace=0), backend=FastBackend(tokens, rate, shape))
     costs: list[tuple[float, int, float]] = []  # (start, deltas, seconds) of text-only batches
     all_costs: list[float] = []
     original = RaceScreen.on_race_events
@@ -211,13 +272,14 @@ async def synthetic(tokens: int, rate: float, size: tuple[int, int] = (200, 60))
         rss: list[float] = []
         stop = asyncio.Event()
         probe = asyncio.create_task(lag_probe(samples, stop, rss))
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         await pilot.press("r")
         await app.workers.wait_for_complete()
         wall = time.perf_counter() - t0
         # The end of the race is part of it: the last batches handled, the rounds unfolded.
         while screen.running or any(p.unfolding for p in screen.panes.values()):
             await asyncio.sleep(0.01)
+        cpu = time.process_time() - cpu0
         stop.set()
         await probe
         await pilot.pause(0.5)  # the deferred full collection runs once the race is over
@@ -230,9 +292,12 @@ async def synthetic(tokens: int, rate: float, size: tuple[int, int] = (200, 60))
     def per_delta(chunk: list[tuple[float, int, float]]) -> float:
         return sum(c[2] for c in chunk) / max(sum(c[1] for c in chunk), 1) * 1e6
 
-    print(f"synthetic stream: {tokens:,} tokens per pane at {rate:,.0f} tokens/s per pane "
-          f"(both panes at once), headless {size[0]}x{size[1]}")
+    what = (f"{tokens:,} tokens per pane" if shape == "mixed" else
+            f"{len(shape_text(shape)):,} characters per pane in 4-character tokens")
+    print(f"synthetic stream, shape {shape!r} ({SHAPE_HELP[shape]}): {what} at {rate:,.0f} "
+          f"tokens/s per pane (both panes at once), headless {size[0]}x{size[1]}")
     print(f"  wall time                 {wall:6.2f} s  ({len(all_costs)} batches handled)")
+    print(f"  CPU time of the process   {cpu:6.2f} s")
     print(f"  event-loop lag p50        {pct(lags, 0.5):6.1f} ms")
     print(f"  event-loop lag p99        {pct(lags, 0.99):6.1f} ms   (goal <= 50 ms)")
     print(f"  event-loop lag max        {max(lags or [0]):6.1f} ms")
@@ -250,9 +315,9 @@ async def synthetic(tokens: int, rate: float, size: tuple[int, int] = (200, 60))
           "the stream; not in the lag figures)")
 
 
-async def real_race() -> None:
-    """A real scripted race (tokenizer, sandbox, both agents) in the headless app: RSS."""
-    app = ExplorerApp(RunChoice(pace=0.0))
+async def real_race(pace: float) -> None:
+    """A real scripted race (tokenizer, sandbox, both agents) in the headless app: lag, RSS."""
+    app = ExplorerApp(RunChoice(pace=pace))
     rss: list[float] = []
     samples: list[tuple[float, float]] = []
     stop = asyncio.Event()
@@ -271,7 +336,7 @@ async def real_race() -> None:
         t0 = time.perf_counter()
         await pilot.press("r")
         await app.workers.wait_for_complete()
-        for _ in range(400):
+        for _ in range(12_000):
             if not screen.running:
                 break
             await pilot.pause(0.05)
@@ -280,8 +345,10 @@ async def real_race() -> None:
         await probe
         totals = {m: t.total for m, t in screen.tally.modes.items()}
     lags = [lag for _, lag in samples]
-    print(f"real scripted race ({screen.choice.task_id}, pace 0): {wall:.1f} s, tokens {totals}")
-    print(f"  event-loop lag p99        {pct(lags, 0.99):6.1f} ms   max {max(lags or [0]):.1f} ms")
+    print(f"real scripted race ({screen.choice.task_id}, pace {pace:g}): {wall:.1f} s, "
+          f"tokens {totals}")
+    print(f"  event-loop lag p50 / p99  {pct(lags, 0.5):6.1f} / {pct(lags, 0.99):6.1f} ms   "
+          f"(goal p99 <= 50 ms)   max {max(lags or [0]):.1f} ms")
     print(f"  RSS peak (app + children) {max(rss or [tree_rss_mb()]):6.1f} MB  (goal <= 350 MB)")
 
 
@@ -290,15 +357,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokens", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=2_000)
     parser.add_argument("--size", default="200x60", help="terminal size, WIDTHxHEIGHT")
+    parser.add_argument("--shape", choices=(*SHAPES, "all"), default="mixed",
+                        help="what the synthetic replies look like (all: each in turn)")
     parser.add_argument("--no-real", action="store_true", help="skip the real scripted race")
+    parser.add_argument("--pace", type=float, default=DEFAULT_PACE,
+                        help="pace of the real scripted race (default: the app's default)")
+    parser.add_argument("--no-synthetic", action="store_true", help="only the real race")
     args = parser.parse_args(argv)
     width, height = (int(n) for n in args.size.lower().split("x"))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.2f}, "
           f"RSS at start {rss_mb():.1f} MB")
-    asyncio.run(synthetic(args.tokens, args.rate, (width, height)))
+    for shape in () if args.no_synthetic else SHAPES if args.shape == "all" else (args.shape,):
+        asyncio.run(synthetic(args.tokens, args.rate, (width, height), shape))
     if not args.no_real:
-        asyncio.run(real_race())
+        asyncio.run(real_race(args.pace))
     return 0
 
 

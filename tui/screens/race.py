@@ -6,7 +6,6 @@ back as ``tui.messages`` and the handlers here hand events to the panes and the 
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,6 +16,7 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import get_current_worker
 
 from engine.events import Event, RunError, RunFinished, RunStarted, StepWaiting
 from engine.modes import DEFAULT_RACE
@@ -30,7 +30,7 @@ from tui.messages import (
     RaceEvents,
     TasksLoaded,
 )
-from tui.pump import RaceLike, pump
+from tui.pump import RaceRunner
 from tui.tally import RaceTally
 from tui.throttle import Throttle
 from tui.widgets.agent_pane import AgentPane
@@ -69,7 +69,7 @@ class RaceScreen(Screen[None]):
         self.choice = choice
         self.step_mode = step_mode
         self.tasks: list[TaskInfo] = []
-        self.race: RaceLike | None = None
+        self.race: RaceRunner | None = None
         self.running = False
         self.generation = 0
         self.replaying: str | None = None
@@ -187,8 +187,8 @@ class RaceScreen(Screen[None]):
         if self.running:
             return
         self.replaying = None
-        await self._begin(self.choice.modes)
-        self.run_race(self.generation, self.choice, None)
+        runner = await self._begin(self.choice.modes)
+        self.run_race(self.generation, self.choice, None, runner)
 
     async def start_replay(self, run_id: str, modes: tuple[str, ...] = DEFAULT_RACE) -> None:
         """Play a recorded run into the panes (from the history screen)."""
@@ -199,12 +199,14 @@ class RaceScreen(Screen[None]):
         shown = tuple(m for m in DEFAULT_RACE if m in modes) or DEFAULT_RACE
         self.choice = self.choice.with_(mode="both" if len(shown) == 2 else shown[0])
         self._apply_mode()
-        await self._begin(shown)  # type: ignore[arg-type]
-        self.run_race(self.generation, self.choice, run_id)
+        runner = await self._begin(shown)  # type: ignore[arg-type]
+        self.run_race(self.generation, self.choice, run_id, runner)
 
-    async def _begin(self, modes: tuple) -> None:
+    async def _begin(self, modes: tuple) -> RaceRunner:
         self.generation += 1
         self.running = True
+        # The runner exists before the race does: a stop pressed while it starts is kept.
+        self.race = runner = RaceRunner(self.step_mode)
         self.garbage.race_started()
         self.tally.reset(modes)
         for mode, pane in self.panes.items():
@@ -213,21 +215,23 @@ class RaceScreen(Screen[None]):
                 pane.set_status("running")
         self.numbers.flush(force=True)
         self._changed()
+        return runner
 
-    @work(exclusive=True, group="race", exit_on_error=False)
-    async def run_race(self, generation: int, choice: RunChoice, replay_run: str | None) -> None:
-        """Build the race off the event loop, then pump its events to the UI in batches."""
+    @work(thread=True, exclusive=True, group="race", exit_on_error=False)
+    def run_race(self, generation: int, choice: RunChoice, replay_run: str | None,
+                 runner: RaceRunner) -> None:
+        """Build the race, then play it on its own event loop in this thread (see RaceRunner);
+        its events come back to the UI in batches."""
         error: str | None = None
         try:
             if replay_run is not None:
-                race = await asyncio.to_thread(self.backend.replay, replay_run, choice.pace)
+                race = self.backend.replay(replay_run, choice.pace)
             else:
-                prompts = await asyncio.to_thread(self.backend.load_prompts, choice.task_id)
-                race = await asyncio.to_thread(self.backend.new_race, choice, prompts)
-            race.step_mode = self.step_mode
-            self.race = race
-            await pump(race.events(), lambda batch: self.post_message(RaceEvents(generation,
-                                                                                 batch)))
+                prompts = self.backend.load_prompts(choice.task_id)
+                race = self.backend.new_race(choice, prompts)
+            worker = get_current_worker()
+            runner.run(race, lambda batch: self.post_message(RaceEvents(generation, batch)),
+                       stop_when=lambda: worker.is_cancelled)
         except BackendError as exc:
             error = str(exc)
         except Exception as exc:  # the engine promised not to raise; never let it crash the UI
@@ -294,9 +298,7 @@ class RaceScreen(Screen[None]):
     def action_toggle_step(self) -> None:
         self.step_mode = not self.step_mode
         if self.race is not None:
-            self.race.step_mode = self.step_mode
-            if not self.step_mode:
-                self.race.step()  # release agents paused waiting for a step that will not come
+            self.race.step_mode = self.step_mode  # turning it off releases waiting agents
         self._changed()
 
     def action_toggle_folding(self) -> None:

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
@@ -17,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from engine.events import CodeBlock, ExecutionResult, RunError, ToolCall, ToolResult
-from tui.widgets.stream_text import ReplyWriter, render_code
+from tui.widgets.stream_text import ReplyWriter, StreamBlock
 
 PREVIEW_CHARS = 70  # of a tool result, in its one-line collapsed title
 EXPANDED_CHARS = 4000  # of a tool result when expanded; the rest is counted, not drawn
@@ -147,18 +148,34 @@ class ToolResultView(Static, can_focus=True):
         self.action_toggle()
 
 
-class CodeView(Static):
-    """The program taken from a CodeAct reply; compact when the streamed reply already shows it."""
+class CodeView(Vertical):
+    """The program taken from a CodeAct reply; compact when the streamed reply already shows it.
+
+    Shown in full (a reply whose program was not in a fence the pane recognised), it wraps with
+    the same hanging indent as streamed code.
+    """
+
+    DEFAULT_CSS = """
+    CodeView { height: auto; }
+    """
 
     def __init__(self, event: CodeBlock, shown_above: bool) -> None:
-        lines = event.code.count("\n") + 1
-        if shown_above:
-            content = Content.assemble(
-                ("▶ ", "$accent bold"), (f"running this {lines}-line program in the sandbox", "dim")
-            )
-        else:
-            content = Content.assemble(("▶ program\n", "$accent bold"), render_code(event.code))
-        super().__init__(content, classes="code-block" if not shown_above else "code-note")
+        super().__init__(classes="code-note" if shown_above else "code-block")
+        self.code = event.code
+        self.shown_above = shown_above
+
+    def compose(self) -> ComposeResult:
+        lines = self.code.count("\n") + 1
+        if self.shown_above:
+            yield Static(Content.assemble(
+                ("▶ ", "$accent bold"), (f"running this {lines}-line program in the sandbox",
+                                         "$text-muted")))
+            return
+        yield Static(Content.styled("▶ program", "$accent bold"))
+        block = StreamBlock("python", classes="code")
+        block.append(self.code.rstrip("\n"))
+        block.finish()
+        yield block
 
 
 class ExecutionView(Static):
