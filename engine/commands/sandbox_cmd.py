@@ -7,6 +7,7 @@ What users use to try code against the API before a model does: the program sees
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -45,9 +46,15 @@ def sandbox_run(args: argparse.Namespace) -> int:
     """Run the program; exit 0 when it ran to its end, 1 on an error or a limit."""
     from engine.cli import UserError
     from engine.settings import paths
+    from wasm_sandbox import Sandbox, SandboxError
+    from wasm_sandbox.process import warm_up
+    from wasm_sandbox.runtime import prepare
+
+    # The interpreter's process loads while the platform is imported and built (2 cores).
+    with contextlib.suppress(SandboxError):  # Sandbox() below says what is wrong
+        warm_up(prepare(paths().wasm_cache))
     from tasks.catalog import guest_api_spec
     from tasks.platform import new_platform
-    from wasm_sandbox import Sandbox, SandboxError
 
     code = _read_code(args.file)
     platform = new_platform()

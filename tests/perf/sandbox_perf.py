@@ -200,8 +200,11 @@ def measure(anchor: Anchor, cache: Path, rounds: int) -> dict:
     json_small, json_big, cli, cli_native = [], [], [], []
     n_calls = 400
     env = dict(os.environ, CODEACT_EXPLORER_HOME=str(cache.parent.parent))
-    # Warm-up: the zygote, the caches, the CLI's module cache and the anchor's first loop.
-    timed_run([*cli_command(), "sandbox", "run", "-"], "print(1)")
+    # As installed: bytecode caches written (some shells set PYTHONDONTWRITEBYTECODE, which
+    # made every call compile about 20 modules from source: 100+ ms).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # Warm-up: the caches, the CLI's bytecode and the anchor's first loop.
+    subprocess_time([*cli_command(), "sandbox", "run", "-"], "print(1)", env)
     with Sandbox(host, API, limits=Limits(host_calls=5000), cache_dir=cache) as box:
         box.run("print(1)")
         for _ in range(rounds):
@@ -234,7 +237,7 @@ def measure(anchor: Anchor, cache: Path, rounds: int) -> dict:
             json_big.append(big_s * 1e6)
             # the whole CLI process
             cli.append(subprocess_time([*cli_command(), "sandbox", "run", "-"], "print(1)", env))
-            cli_native.append(timed_run([anchor.python, "-c", "print(1)"]))
+            cli_native.append(subprocess_time([anchor.python, "-c", "print(1)"], "", env))
     kb = (BIG_BYTES - SMALL_BYTES) / 1024
     guest_per_kb = (median(call_big) - median(call_small)) / kb
     native_per_kb = (median(json_big) - median(json_small)) / kb
