@@ -18,6 +18,8 @@ from wasm_sandbox.api import TOOL_NAME
 from wasm_sandbox.limits import Limits
 
 HostCall = Callable[[str, dict], dict]
+# One encoder for every answer: json.dumps(..., separators=...) builds a new JSONEncoder per call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class HostCalls:
@@ -73,7 +75,7 @@ class HostCalls:
         return self._reply(call_id, "L", {"limit": limit, "error": message})
 
     def _reply(self, call_id: int, kind: str, payload: Any) -> bytes:
-        body = json.dumps(payload, separators=(",", ":"))  # TypeError when not JSON: caught
+        body = _encode(payload)  # TypeError when not JSON: caught
         return f"{call_id}\t{self.nonce}\t{kind}\t{body}".encode()
 
 
