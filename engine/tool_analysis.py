@@ -5,10 +5,11 @@ For one tool source (a tools file, or a live MCP server's ``tools/list``) ``anal
 - per tool: its function schema (what tool calling resends every round) and its Python
   function (what CodeAct shows once in its system prompt, which is also resent every round);
 - in total: the ``[AVAILABLE_TOOLS]`` block of all schemas, the whole Python API text, and the
-  discovery prompt (which lists no API at all: the guest finds functions with
+  discovery prompt's one-line summary (it lists no API at all: the guest finds functions with
   ``search_api(query)`` and ``help(api.<name>)``);
-- per round, the fixed part of every request in each mode (system prompt + tool definitions),
-  the schema tax (tool-definition tokens per round) and the fixed input over N rounds.
+- per mode of ``engine.modes.MODES``, by how the mode shows the tools (``ModeSpec.tool_view``):
+  the fixed part of every request (its default system prompt + the tool definitions), the
+  schema tax (tool-definition tokens per round) and the fixed input over N rounds.
 
 The projection counts only what every request repeats; the conversation (task, results,
 programs) depends on the task and comes on top, in every mode. Counts come from
@@ -19,16 +20,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from typing import Any
 
 from engine.accounting import count_text, tools_block_tokens
-from engine.prompts import API_PLACEHOLDER, default_text
-from engine.render_python import ToolDef, function_schema, python_api_text, render_function
+from engine.modes import MODES, ModeSpec
+from engine.prompts import PromptSet
+from engine.render_python import (
+    ToolDef,
+    function_schema,
+    guest_functions,
+    python_api_text,
+    render_function,
+)
 from engine.tokens import TOKENIZER_NAME
+from engine.toolbox import api_summary
 
 SCHEMA_ID = "codeact-explorer/tools-analyze/1"
-DISCOVERY_PROMPT = "codeact_discovery_system.md"  # engine/prompts/, the discovery mode's prompt
 
 
 @dataclass
@@ -48,13 +55,12 @@ class ModeFigures:
 
     mode: str
     label: str
-    system_tokens: int | None  # None: the mode's prompt is not available
+    system_tokens: int  # the default system prompt without the tools
     tool_tokens: int  # tool definitions sent each round (the schema tax)
-    note: str = ""
 
     @property
-    def per_round(self) -> int | None:
-        return None if self.system_tokens is None else self.system_tokens + self.tool_tokens
+    def per_round(self) -> int:
+        return self.system_tokens + self.tool_tokens
 
 
 @dataclass
@@ -69,9 +75,9 @@ class Analysis:
     modes: list[ModeFigures]
     rounds: int
 
-    def projected(self, mode: ModeFigures) -> int | None:
+    def projected(self, mode: ModeFigures) -> int:
         """Fixed input tokens of ``rounds`` requests in ``mode`` (history not included)."""
-        return None if mode.per_round is None else mode.per_round * self.rounds
+        return mode.per_round * self.rounds
 
     def largest(self, count: int = 5) -> list[ToolFigures]:
         """The tools with the largest schemas, largest first."""
@@ -94,11 +100,17 @@ class Analysis:
         }
 
 
-def _prompt_file(name: str) -> str | None:
-    try:
-        return resources.files("engine.prompts").joinpath(name).read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
-        return None
+def _mode_figures(mode: ModeSpec, prompts: PromptSet, schema_total: int, api_total: int,
+                  summary: str) -> ModeFigures:
+    """The fixed part of ``mode``'s requests: its prompt, and the tools as the mode shows them."""
+    system = count_text(prompts.system_prompt(mode.prompt, api="", summary=""))
+    tools = {"schemas": schema_total, "python_api": api_total,
+             "discovery": count_text(summary)}[mode.tool_view]
+    return ModeFigures(mode.id, f"{mode.label} ({_VIEWS[mode.tool_view]})", system, tools)
+
+
+_VIEWS = {"schemas": "function schemas", "python_api": "Python API in the system prompt",
+          "discovery": "no API listed, a one-line summary"}
 
 
 def analyse(tools: list[ToolDef], source: str, *, rounds: int = 10,
@@ -108,25 +120,11 @@ def analyse(tools: list[ToolDef], source: str, *, rounds: int = 10,
     figures = [ToolFigures(t.name, t.function_name, tools_block_tokens([s]) - 2,
                            count_text(render_function(t).text), list(t.problems))
                for t, s in zip(tools, schemas, strict=True)]
-    api_text = python_api_text(tools, source)
     schema_total = tools_block_tokens(schemas)
-    api_total = count_text(api_text.strip())
-    tc_prompt = default_text("tool_calling_system").strip()
-    codeact_prompt = default_text("codeact_system").replace(API_PLACEHOLDER, "").strip()
-    discovery_prompt = _prompt_file(DISCOVERY_PROMPT)
-    modes = [
-        ModeFigures("tool_calling", "tool calling (function schemas)",
-                    count_text(tc_prompt), schema_total),
-        ModeFigures("codeact", "CodeAct (Python API in the system prompt)",
-                    count_text(codeact_prompt), api_total),
-        ModeFigures(
-            "codeact_discovery", "CodeAct with discovery (no API listed)",
-            None if discovery_prompt is None
-            else count_text(discovery_prompt.replace(API_PLACEHOLDER, "").strip()), 0,
-            note="" if discovery_prompt is not None else
-            f"The discovery mode's prompt (engine/prompts/{DISCOVERY_PROMPT}) is not there, so "
-            "its system prompt is not counted"),
-    ]
+    api_total = count_text(python_api_text(tools, source).strip())
+    summary = api_summary(guest_functions(tools))
+    prompts = PromptSet.defaults()
+    modes = [_mode_figures(m, prompts, schema_total, api_total, summary) for m in MODES]
     return Analysis(source, figures, list(skipped or []), schema_total, api_total, modes, rounds)
 
 
@@ -178,6 +176,5 @@ def render(analysis: Analysis, fmt: str) -> str:
              "lays them out ([AVAILABLE_TOOLS]). The projection counts only what every request "
              "repeats (system prompt and tool definitions); the conversation comes on top in "
              "every mode."]
-    notes += [m.note + "." for m in analysis.modes if m.note]
     out.append("\n".join(notes))
     return "\n\n".join(out) + "\n"

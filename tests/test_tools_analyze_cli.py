@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from mcp_support import EDGE, SERVERS
 
+from engine.modes import MODES
 from tui.cli import main
 
 GITHUB = Path(__file__).parent / "data" / "github-mcp-server.tools-list.json"
@@ -34,10 +35,12 @@ def test_analyze_json_is_a_stable_document_whose_numbers_add_up(capsys) -> None:
     modes = {m["mode"]: m for m in doc["modes"]}
     assert modes["tool_calling"]["tool_tokens"] == doc["totals"]["function_schemas"]
     assert modes["codeact"]["tool_tokens"] == doc["totals"]["python_api"]
+    assert list(modes) == [m.id for m in MODES]
     for m in modes.values():
-        if m["per_round"] is not None:
-            assert m["per_round"] == m["system_tokens"] + m["tool_tokens"]
-            assert m["projected"] == 3 * m["per_round"]
+        assert m["per_round"] == m["system_tokens"] + m["tool_tokens"]
+        assert m["projected"] == 3 * m["per_round"]
+    # Discovery lists no API: a one-line summary instead of 114 functions.
+    assert modes["codeact_discovery"]["tool_tokens"] < 50 < modes["codeact"]["tool_tokens"]
     # The per-tool schema counts and the block count agree to within the separators.
     per_tool = sum(t["schema_tokens"] for t in doc["tools"])
     assert abs(per_tool - doc["totals"]["function_schemas"]) < 2 * len(doc["tools"])
