@@ -32,11 +32,15 @@ import socket
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported at run time only after main() puts SITE on sys.path
+    import wasmtime
 
 DRIVER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest", "driver.py")
 
 
-def make_engine(settings: dict):
+def make_engine(settings: dict[str, Any]) -> wasmtime.Engine:
     import wasmtime
 
     config = wasmtime.Config()
@@ -45,7 +49,7 @@ def make_engine(settings: dict):
     return wasmtime.Engine(config)
 
 
-def compile_module(settings: dict, wasm: str, out: str) -> int:
+def compile_module(settings: dict[str, Any], wasm: str, out: str) -> int:
     import wasmtime
 
     module = wasmtime.Module.from_file(make_engine(settings), wasm)
@@ -60,7 +64,11 @@ STDLIB_GUEST_DIR = "/usr/local/lib"  # runtime.STDLIB_GUEST_DIR (this script imp
 GUEST_EXECUTABLE = "/usr/local/bin/python3"
 
 
-def load_module(settings: dict, path: str, size: str, inode: str, stdlib: str):
+Loaded = tuple["wasmtime.Engine", "wasmtime.Module", str | None]
+
+
+def load_module(settings: dict[str, Any], path: str, size: str, inode: str,
+                stdlib: str) -> Loaded:
     """(engine, module, stdlib folder or None) for MODULE SIZE INODE STDLIB."""
     import wasmtime
 
@@ -75,7 +83,8 @@ def load_module(settings: dict, path: str, size: str, inode: str, stdlib: str):
 class Interpreters:
     """Runs interpreters one after another for one sandbox session."""
 
-    def __init__(self, engine, module, stdlib: str | None, ctl: int, gin: int, gout: int) -> None:
+    def __init__(self, engine: wasmtime.Engine, module: wasmtime.Module, stdlib: str | None,
+                 ctl: int, gin: int, gout: int) -> None:
         self.engine, self.module, self.stdlib = engine, module, stdlib
         # The guest inherits our fds 0 and 1: wasmtime reads an inherited stdin on a dedicated
         # thread, which measured 5x faster per host call than a ``stdin_file`` pipe.
@@ -190,7 +199,7 @@ class Interpreters:
         self._report(reason, failure, cpu_ms)
         os._exit(0)
 
-    def _start_interpreter(self):
+    def _start_interpreter(self) -> tuple[wasmtime.Store, wasmtime.Func]:
         import wasmtime
 
         store = wasmtime.Store(self.engine)
@@ -210,11 +219,19 @@ class Interpreters:
         linker.define_wasi()
         instance = linker.instantiate(store, self.module)
         self.instance = instance
-        return store, instance.exports(store)["_start"]
+        start = instance.exports(store)["_start"]
+        if not isinstance(start, wasmtime.Func):
+            raise TypeError("python.wasm exports no _start function")
+        return store, start
 
-    def _memory_full(self, store) -> bool:
+    def _memory_full(self, store: wasmtime.Store) -> bool:
+        import wasmtime
+
         try:
-            used = self.instance.exports(store)["memory"].data_len(store)
+            memory = self.instance.exports(store)["memory"]
+            if not isinstance(memory, wasmtime.Memory):
+                return False
+            used = memory.data_len(store)
         except Exception:
             return False
         return used >= 0.9 * int(self.limits["memory_bytes"])
@@ -228,13 +245,14 @@ class Interpreters:
             data = data[os.write(self.gout, data) :]
 
 
-def serve(settings: dict, module_args: list[str], fds: list[int], loaded=None) -> None:
+def serve(settings: dict[str, Any], module_args: list[str], fds: list[int],
+          loaded: Loaded | None = None) -> None:
     engine, module, stdlib = loaded or load_module(settings, *module_args)
     ctl, gin, gout = fds
     Interpreters(engine, module, stdlib, ctl, gin, gout).serve()
 
 
-def zygote(settings: dict, module_args: list[str]) -> None:
+def zygote(settings: dict[str, Any], module_args: list[str]) -> None:
     """Fork a serving child for each request on fd 0 (a Unix socket): fds in, pid out."""
     loaded = load_module(settings, *module_args)
     sock = socket.socket(fileno=0)

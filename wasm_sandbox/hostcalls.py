@@ -16,6 +16,7 @@ from typing import Any
 
 from wasm_sandbox.api import TOOL_NAME
 from wasm_sandbox.limits import Limits
+from wasm_sandbox.result import LimitName
 
 HostCall = Callable[[str, dict], dict]
 # One encoder for every answer: json.dumps(..., separators=...) builds a new JSONEncoder per call.
@@ -30,7 +31,7 @@ class HostCalls:
         self.limits = limits
         self.nonce = nonce
         self.names: list[str] = []
-        self.hit: str | None = None
+        self.hit: LimitName | None = None
 
     def answer(self, payload: bytes) -> bytes:
         """The answer (after its ``a``) to one host-call line ``c<seq>\\t<name>\\t<args>``."""
@@ -70,7 +71,7 @@ class HostCalls:
                                f"{limits.argument_bytes}-byte limit")
         return body
 
-    def _limit(self, call_id: int, limit: str, message: str) -> bytes:
+    def _limit(self, call_id: int, limit: LimitName, message: str) -> bytes:
         self.hit = self.hit or limit
         return self._reply(call_id, "L", {"limit": limit, "error": message})
 

@@ -17,6 +17,7 @@ import subprocess
 import threading
 import weakref
 from collections import deque
+from typing import IO
 
 from wasm_sandbox.bridge import LineReader
 from wasm_sandbox.runtime import RuntimeInfo, child_command
@@ -27,11 +28,12 @@ F_SETPIPE_SZ = 1031
 class _StderrTail:
     """Keeps the last lines a process wrote on stderr (for crash messages)."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: IO[bytes] | None) -> None:
         self.lines: deque[bytes] = deque(maxlen=16)
-        threading.Thread(target=self._drain, args=(stream,), daemon=True).start()
+        if stream is not None:  # always a pipe here; None only if a caller passes no PIPE
+            threading.Thread(target=self._drain, args=(stream,), daemon=True).start()
 
-    def _drain(self, stream) -> None:
+    def _drain(self, stream: IO[bytes]) -> None:
         for line in iter(stream.readline, b""):
             self.lines.append(line[:400])
 
@@ -50,7 +52,7 @@ class Zygote:
         app_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.proc = subprocess.Popen(
             child_command("zygote", *_module_args(runtime)),
-            stdin=child_end, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdin=child_end.fileno(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env={}, close_fds=True, start_new_session=True,
         )
         child_end.close()

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 LimitName = Literal["cpu", "wall", "memory", "output", "host_calls", "argument_size", "crash"]
+LIMIT_NAMES: frozenset[LimitName] = frozenset(get_args(LimitName))
+
+
+def limit_name(value: object) -> LimitName | None:
+    """``value`` when it names a limit (e.g. read from the guest's JSON), else None."""
+    for name in LIMIT_NAMES:
+        if value == name:
+            return name
+    return None
+
 
 # The words for each limit, as users and models read them.
 LIMIT_WORDS: dict[str, str] = {

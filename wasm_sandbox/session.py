@@ -22,13 +22,12 @@ from wasm_sandbox.bridge import BridgeClosed, BridgeTimeout, write_all
 from wasm_sandbox.hostcalls import HostCall, HostCalls, Output
 from wasm_sandbox.limits import Limits
 from wasm_sandbox.process import ChildProcess
-from wasm_sandbox.result import ExecutionResult
+from wasm_sandbox.result import ExecutionResult, limit_name
 from wasm_sandbox.runtime import RuntimeInfo, SandboxError, prepare
 
 GRACE_SECONDS = 0.5  # the child's own watchdog gets this long before the app kills it
 STARTUP_SECONDS = 30.0
 RAW_FLOOD_BYTES = 16 << 20  # bytes written around print() before the execution is ended
-_LIMITS = {"cpu", "wall", "memory", "output", "host_calls", "argument_size", "crash"}
 # After its end-of-run line the real driver blocks reading its next request within
 # microseconds of CPU (measured: at most 0.06 ms); more than this means the program forged that
 # line and went on computing.
@@ -199,8 +198,7 @@ class Sandbox:
         cpu_after = child.cpu_ns()
         child.idle_cpu_ns = cpu_after
         cpu_ms = (cpu_after - cpu_before) / 1e6 if cpu_before and cpu_after else 0.0
-        limit = done.get("limit") if done.get("limit") in _LIMITS else None
-        limit = limit or calls.hit or ("output" if out.truncated else None)
+        limit = limit_name(done.get("limit")) or calls.hit or ("output" if out.truncated else None)
         error = done.get("error") if isinstance(done.get("error"), str) else None
         return ExecutionResult(
             output=out.text,

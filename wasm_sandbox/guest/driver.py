@@ -33,13 +33,20 @@ import os
 import sys
 import time
 
+# Type names for the checker only: importing ``typing`` in the guest costs start-up time, so the
+# annotations that need it are strings (Python 3.12 evaluates the others at definition, cheaply).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any
+
 # Each run's code is compiled under its own name, so a function defined in an earlier run
 # still shows its own source lines; tracebacks show the current run as "<code>".
-_sources = {}
+_sources: dict[str, list[str]] = {}
 _run = [0]
 
 
-def _display_name(filename):
+def _display_name(filename: str) -> str:
     if filename in _sources:
         number = int(filename[6:-1])
         return "<code>" if number == _run[0] else f"<code of run {number}>"
@@ -52,15 +59,15 @@ class _Ctx:
     object_pairs_hook = None
     parse_float = float
     parse_int = int
-    memo = {}  # noqa: RUF012 - the C scanner expects a plain attribute
+    memo: "dict[str, Any]" = {}  # noqa: RUF012 - the C scanner expects a plain attribute
     parse_constant = {"NaN": float("nan"), "Infinity": float("inf"),
                       "-Infinity": float("-inf")}.__getitem__
 
 
-_scan = _json.make_scanner(_Ctx())
+_scan = _json.make_scanner(_Ctx())  # type: ignore[arg-type]  # duck-typed context
 
 
-def _not_json(obj):
+def _not_json(obj: object) -> "Any":
     raise TypeError(f"a value of type {type(obj).__name__} cannot be sent to the platform")
 
 
@@ -69,11 +76,11 @@ _encode_parts = _json.make_encoder(
 )
 
 
-def _dumps(obj):
+def _dumps(obj: object) -> str:
     return "".join(_encode_parts(obj, 0))
 
 
-def _loads(text):
+def _loads(text: str) -> "Any":
     obj, _end = _scan(text, 0)
     return obj
 
@@ -89,14 +96,14 @@ class SandboxLimit(BaseException):
 _inbuf = b""
 
 
-def _write(data):
+def _write(data: bytes) -> None:
     view = memoryview(data)
     while view:
         n = os.write(1, view)
         view = view[n:]
 
 
-def _readline():
+def _readline() -> str:
     global _inbuf
     while True:
         i = _inbuf.find(b"\n")
@@ -112,21 +119,21 @@ def _readline():
 class _Output(io.TextIOBase):
     """sys.stdout/sys.stderr: sends printed text to the child, up to the output limit."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.limit = 16384
         self.reset()
 
-    def reset(self):
-        self.parts = []
+    def reset(self) -> None:
+        self.parts: list[str] = []
         self.pending = 0
         self.sent = 0
         self.cut = 0
         self.last = time.monotonic()
 
-    def writable(self):
+    def writable(self) -> bool:
         return True
 
-    def write(self, s):
+    def write(self, s: str) -> int:
         if not isinstance(s, str):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
         room = self.limit - self.sent - self.pending
@@ -150,7 +157,7 @@ class _Output(io.TextIOBase):
             self.last = time.monotonic()
         return len(s)
 
-    def flush(self):
+    def flush(self) -> None:
         if self.parts:
             text = "".join(self.parts)
             self.parts = []
@@ -161,11 +168,11 @@ class _Output(io.TextIOBase):
 
 
 _out = _Output()
-_state = {"calls": 0, "max_calls": 1000, "max_bytes": 1 << 20, "limit": None, "seq": 0,
-          "nonce": None}
+_state: "dict[str, Any]" = {"calls": 0, "max_calls": 1000, "max_bytes": 1 << 20, "limit": None,
+                            "seq": 0, "nonce": None}
 
 
-def _host_call(name, args):
+def _host_call(name: str, args: "dict[str, Any]") -> "Any":
     st = _state
     if st["limit"] is not None:
         raise SandboxLimit(f"no more host calls: the {st['limit']} limit was already hit")
@@ -206,20 +213,21 @@ class ApiFunction:
     # (No class docstring: each instance's __doc__ slot holds the tool's one-line doc.)
     __slots__ = ("__doc__", "_name", "_params", "_path", "_signature")
 
-    def __init__(self, name, path, params, signature, doc):
+    def __init__(self, name: str, path: str, params: "list[str]", signature: str,
+                 doc: str) -> None:
         self._name = name
         self._path = "api." + path
         self._params = tuple(params)
         self._signature = signature
         self.__doc__ = doc
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: "Any", **kwargs: "Any") -> "Any":
         if len(args) > len(self._params):
             raise TypeError(
                 f"{self._path}() takes at most {len(self._params)} positional arguments "
                 f"({len(args)} given)"
             )
-        merged = {}
+        merged: dict[str, object] = {}
         for pname, value in zip(self._params, args, strict=False):
             merged[pname] = value
         for key, value in kwargs.items():
@@ -228,36 +236,36 @@ class ApiFunction:
             merged[key] = value
         return _host_call(self._name, merged)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<function {self._signature}>"
 
 
 class ApiNamespace:
     """``api`` and ``api.<prefix>``: attributes are the functions and namespaces under it."""
 
-    def __init__(self, label):
+    def __init__(self, label: str) -> None:
         self._label = label
 
-    def _names(self):
+    def _names(self) -> list[str]:
         return [k for k in self.__dict__ if not k.startswith("_")]
 
-    def __getattr__(self, name):  # only reached for names that are not members
+    def __getattr__(self, name: str) -> "Any":  # only reached for names that are not members
         if name.startswith("__"):
             raise AttributeError(name)  # protocol look-ups (copy, pickle) stay quiet
         raise AttributeError(_unknown_name(self._label, name, self._names()))
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: "Any", **kwargs: "Any") -> "Any":
         raise TypeError(f"{self._label} is a namespace, not a function; it has: "
                         f"{', '.join(self._names())}")
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return self._names()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self._label}: {', '.join(self._names())}>"
 
 
-def _unknown_name(label, name, names):
+def _unknown_name(label: str, name: str, names: list[str]) -> str:
     """One sentence for a misspelled ``api`` attribute: the closest names first, then the rest."""
     import difflib  # only on this error path: about 4 ms inside WebAssembly
 
@@ -270,11 +278,11 @@ def _unknown_name(label, name, names):
     return f"{label} has no {name!r}.{hint} Valid names: {listing}."
 
 
-_spec = {}  # flat tool name -> {path, params, signature, doc}, as the app sent it
-_api = [None]  # the root namespace, for help("api.x")
+_spec: "dict[str, dict[str, Any]]" = {}  # flat tool name -> {path, params, signature, doc}
+_api: "list[ApiNamespace | None]" = [None]  # the root namespace, for help("api.x")
 
 
-def _build_api(spec):
+def _build_api(spec: "dict[str, dict[str, Any]]") -> ApiNamespace:
     """Nested ``ApiNamespace`` objects from flat tool name -> {path, params, signature, doc}."""
     _spec.update(spec)
     root = _api[0] = ApiNamespace("api")
@@ -300,17 +308,17 @@ class _Lines(list):
 
     __slots__ = ()
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: "Any") -> "Any":
         item = list.__getitem__(self, index)
         return _Lines(item) if isinstance(index, slice) else item
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "\n".join(self) if self else "[]"
 
     __str__ = __repr__
 
 
-def _stem(word):
+def _stem(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
@@ -327,15 +335,16 @@ _STOP = frozenset((
 ))
 
 
-def _words(text):
+def _words(text: str) -> list[str]:
     words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
     return [_stem(w) for w in words if w not in _STOP]
 
 
-_index = []  # (path words, other words, line), in the order the tool source gave, built once
+# (path words, other words, line), in the order the tool source gave, built once
+_index: "list[tuple[set[str], set[str], str]]" = []
 
 
-def _search_index():
+def _search_index() -> "list[tuple[set[str], set[str], str]]":
     if not _index:
         for name, fn in _spec.items():
             path = set(_words(fn["path"])) | set(_words(name))
@@ -344,7 +353,7 @@ def _search_index():
     return _index
 
 
-def _match(query_word, words):
+def _match(query_word: str, words: "set[str]") -> int:
     """2: the word itself, 1: one is a prefix of the other (3 letters or more), 0: no match."""
     if query_word in words:
         return 2
@@ -355,7 +364,7 @@ def _match(query_word, words):
     return 0
 
 
-def search_api(query, limit=10):
+def search_api(query: str, limit: int = 10) -> "list[str]":
     """The API functions that best match the words of ``query``: "signature — doc" lines.
 
     A word found in a function's path counts most, then in its doc or parameters; functions
@@ -381,8 +390,9 @@ def search_api(query, limit=10):
     return _Lines(item[3] for item in ranked[: max(limit, 0)])
 
 
-def _describe(node, out):
-    functions, spaces = [], []
+def _describe(node: ApiNamespace, out: "list[str]") -> None:
+    functions: list[ApiFunction] = []
+    spaces: list[ApiNamespace] = []
     for member in node.__dict__.values():
         if isinstance(member, ApiFunction):
             functions.append(member)
@@ -395,7 +405,8 @@ def _describe(node, out):
         out.append(f"{space._label} — namespace: {names}")
 
 
-def help(obj=None):  # the programs' help(): the builtin one is site's, absent under -S
+# The programs' help(): the builtin one is site's, absent under -S.
+def help(obj: object = None) -> None:
     """Print the signature and doc of an API function, or what an API namespace holds."""
     if isinstance(obj, str) and (obj == "api" or obj.startswith("api.")):
         node = _api[0]
@@ -420,17 +431,17 @@ def help(obj=None):  # the programs' help(): the builtin one is site's, absent u
 # -- tracebacks that show the model its own lines, never this file --------------------------
 
 
-def _source_line(filename, lineno):
+def _source_line(filename: str, lineno: int) -> str:
     lines = _sources.get(filename)
     if lines and 0 < lineno <= len(lines):
         return lines[lineno - 1].strip()
     return ""
 
 
-def _format_one(exc):
-    out = []
-    frames = []
-    tb = exc.__traceback__
+def _format_one(exc: BaseException) -> str:
+    out: list[str] = []
+    frames: list[tuple[str, int, str]] = []
+    tb: TracebackType | None = exc.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
         if code.co_filename != "<string>":  # "<string>" is this driver
@@ -438,7 +449,8 @@ def _format_one(exc):
         tb = tb.tb_next
     if frames:
         out.append("Traceback (most recent call last):")
-        prev, repeats = None, 0
+        prev: tuple[str, int, str] | None = None
+        repeats = 0
         for frame in frames:
             if frame == prev:
                 repeats += 1
@@ -455,7 +467,7 @@ def _format_one(exc):
         if repeats >= 3:
             out.append(f"  [Previous line repeated {repeats - 2} more times]")
     if isinstance(exc, SyntaxError):
-        out.append(f'  File "{_display_name(exc.filename)}", line {exc.lineno}')
+        out.append(f'  File "{_display_name(str(exc.filename))}", line {exc.lineno}')
         if exc.text:
             text = exc.text.rstrip("\n")
             stripped = text.lstrip()
@@ -474,9 +486,9 @@ def _format_one(exc):
     return "\n".join(out)
 
 
-def _format_exc(exc):
-    chain = []
-    seen = set()
+def _format_exc(exc: "BaseException | None") -> str:
+    chain: list[BaseException] = []
+    seen: set[int] = set()
     while exc is not None and id(exc) not in seen and len(chain) < 5:
         seen.add(id(exc))
         chain.append(exc)
@@ -495,11 +507,11 @@ def _format_exc(exc):
     return text if len(text) <= 8000 else text[:3000] + "\n  ...\n" + text[-4000:]
 
 
-def _execute(code, env):
+def _execute(code: str, env: "dict[str, Any]") -> None:
     _run[0] += 1
     path = f"<code#{_run[0]}>"
     _sources[path] = code.splitlines()
-    tree = compile(code, path, "exec", 0x400)  # PyCF_ONLY_AST: find a trailing expression
+    tree: Any = compile(code, path, "exec", 0x400)  # PyCF_ONLY_AST: find a trailing expression
     last = None
     if tree.body and type(tree.body[-1]).__name__ == "Expr":
         last = tree.body.pop()
@@ -510,7 +522,7 @@ def _execute(code, env):
             print(repr(value))
 
 
-def _main():
+def _main() -> None:
     init = _loads(sys.argv[1])
     limits = init.get("limits", {})
     _out.limit = int(limits.get("output_bytes", 16384))
@@ -554,8 +566,9 @@ def _main():
                 error = f"{type(exc).__name__} (traceback unavailable)"
             exc = None
         for stream in (_out, sys.__stdout__, sys.__stderr__):
-            try:  # noqa: SIM105 - contextlib costs milliseconds to import in the guest
-                stream.flush()  # the real streams: text the program printed around _out
+            try:  # not contextlib.suppress: it costs milliseconds to import in the guest
+                if stream is not None:
+                    stream.flush()  # the real streams: text the program printed around _out
             except BaseException:
                 pass
         done = {"nonce": req.get("nonce"), "error": error, "cut": _out.cut,
