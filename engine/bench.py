@@ -60,7 +60,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.controller import Race
-from engine.events import TOKEN_SOURCES, RoundStarted, RunError, RunFinished
+from engine.events import TOKEN_SOURCES, RoundStarted, RunError, RunFinished, RunStarted
 from engine.modes import BASELINE, DEFAULT_RACE, mode
 from engine.modes import label as mode_label
 from engine.providers import PROVIDERS
@@ -282,7 +282,7 @@ async def run_bench(
             async for event in race.events():
                 if isinstance(event, RunError) and event.fatal and event.kind == "network":
                     refused.append(event)
-                if event.type == "run_started":
+                if isinstance(event, RunStarted):
                     model, scripted = event.model, event.scripted
                 if isinstance(event, RoundStarted) and event.round == 1:
                     result.modes[event.mode].first_round_input.append(event.input_tokens)

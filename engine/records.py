@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.events import Event, EventFormatError, RunFinished, event_from_dict
+from engine.events import Event, EventFormatError, RunFinished, StopReason, event_from_dict
 from engine.modes import MODE_IDS
 from engine.providers.base import (
     ChatRequest,
@@ -275,7 +275,7 @@ class RunSummary:
     tokens: dict[str, int]
     success: dict[str, bool | None]
     rounds: dict[str, int]
-    stop_reasons: dict[str, str | None]
+    stop_reasons: dict[str, StopReason | None]
     path: str
     paths: tuple[str, ...] = ()
     readable: bool = True

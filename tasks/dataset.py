@@ -110,17 +110,18 @@ class _Builder:
             self.add("users", name=full, email=full.lower().replace(" ", ".") + "@example.com",
                      role=team[2], team_id=i % len(TEAMS) + 1, active=rng.random() > 0.05,
                      joined_on=_d(-rng.randint(60, 1500)))
-        for team in self.data["teams"]:
-            members = [u for u in self.data["users"] if u["team_id"] == team["id"]]
-            team["lead_id"] = members[0]["id"]
+        for team_rec in self.data["teams"]:
+            members = [u for u in self.data["users"] if u["team_id"] == team_rec["id"]]
+            team_rec["lead_id"] = members[0]["id"]
         for name, industry, country in CLIENTS:
             slug = name.split()[0].lower()
             self.add("clients", name=name, industry=industry,
                      contact_email=f"billing@{slug}.example", country=country)
         team_ids = {t["name"]: t["id"] for t in self.data["teams"]}
         client_ids = {c["name"]: c["id"] for c in self.data["clients"]}
-        for name, team, client, status, start, length in PROJECTS:
-            self.add("projects", name=name, client_id=client_ids[client], team_id=team_ids[team],
+        for name, team_name, client, status, start, length in PROJECTS:
+            self.add("projects", name=name, client_id=client_ids[client],
+                     team_id=team_ids[team_name],
                      status=status, start_date=_d(start), due_date=_d(start + length),
                      budget=float(rng.randrange(40, 400) * 1000),
                      description=f"{name} for {client}.")

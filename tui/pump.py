@@ -65,7 +65,7 @@ def coalesce(events: list[Event]) -> list[Event]:
 
 async def pump(
     events: AsyncIterator[Event],
-    post: Callable[[list[Event]], None],
+    post: Callable[[list[Event]], object],
     interval: float = FLUSH_INTERVAL,
     busy_interval: float = BUSY_FLUSH_INTERVAL,
 ) -> int:
@@ -127,7 +127,7 @@ class RaceRunner:
         self._step_mode = step_mode
         self.cancelled = False
 
-    def run(self, race: RaceLike, post: Callable[[list[Event]], None],
+    def run(self, race: RaceLike, post: Callable[[list[Event]], object],
             stop_when: Callable[[], bool] = lambda: False) -> int:
         """Play ``race`` to its end, posting coalesced batches (blocks; call from a thread).
 
@@ -136,7 +136,7 @@ class RaceRunner:
         """
         return asyncio.run(self._play(race, post, stop_when))
 
-    async def _play(self, race: RaceLike, post: Callable[[list[Event]], None],
+    async def _play(self, race: RaceLike, post: Callable[[list[Event]], object],
                     stop_when: Callable[[], bool]) -> int:
         with self._lock:
             self._race, self._loop = race, asyncio.get_running_loop()

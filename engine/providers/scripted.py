@@ -92,8 +92,9 @@ class ScriptedProvider:
             raise ProviderError(
                 f"The scripted provider has no reference program for task {self.task.id!r}; "
                 "add `reference` to the task or use the mistral provider.", kind="config")
+        calls: list[tuple[str, dict[str, Any]]] = []
         if self.mode.writes_code:
-            text, calls = self.codeact_reply(request.messages), []
+            text = self.codeact_reply(request.messages)
         else:
             text, calls = self.tool_calling_reply(request.messages,
                                                   parallel=request.parallel_tool_calls)

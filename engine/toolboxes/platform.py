@@ -39,7 +39,7 @@ class PlatformToolbox:
 
     def guest_api(self) -> dict[str, GuestFunction]:
         """Flat tool name -> the guest function (``api.users.get`` for ``users_get``)."""
-        return guest_api_spec()  # type: ignore[return-value]
+        return guest_api_spec()
 
     def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         outcome = self.platform.call(name, arguments)

@@ -30,7 +30,7 @@ from tui.messages import (
     RaceEvents,
     TasksLoaded,
 )
-from tui.pump import RaceRunner
+from tui.pump import RaceLike, RaceRunner
 from tui.tally import RaceTally
 from tui.throttle import Throttle
 from tui.widgets.agent_pane import AgentPane
@@ -127,7 +127,8 @@ class RaceScreen(Screen[None]):
     # -- choices -------------------------------------------------------------------------------
 
     @property
-    def task(self) -> TaskInfo | None:
+    def chosen_task(self) -> TaskInfo | None:
+        """The task the next run plays (not ``task``: that is Textual's message-pump task)."""
         return next((t for t in self.tasks if t.id == self.choice.task_id), None)
 
     def set_choice(self, choice: RunChoice) -> None:
@@ -147,7 +148,7 @@ class RaceScreen(Screen[None]):
         self.set_class(len(shown) == 1, "-single")
 
     def _draw_banner(self) -> None:
-        task = self.task
+        task = self.chosen_task
         title, prompt = (task.title, task.prompt) if task else ("", "")
         if self.replaying:  # the recorded run's task, not the one picked for the next run
             title, prompt = self.tally.task_title or title, self.tally.task_prompt
@@ -199,10 +200,10 @@ class RaceScreen(Screen[None]):
         shown = tuple(m for m in DEFAULT_RACE if m in modes) or DEFAULT_RACE
         self.choice = self.choice.with_(mode="both" if len(shown) == 2 else shown[0])
         self._apply_mode()
-        runner = await self._begin(shown)  # type: ignore[arg-type]
+        runner = await self._begin(shown)
         self.run_race(self.generation, self.choice, run_id, runner)
 
-    async def _begin(self, modes: tuple) -> RaceRunner:
+    async def _begin(self, modes: tuple[str, ...]) -> RaceRunner:
         self.generation += 1
         self.running = True
         # The runner exists before the race does: a stop pressed while it starts is kept.
@@ -223,6 +224,7 @@ class RaceScreen(Screen[None]):
         """Build the race, then play it on its own event loop in this thread (see RaceRunner);
         its events come back to the UI in batches."""
         error: str | None = None
+        race: RaceLike
         try:
             if replay_run is not None:
                 race = self.backend.replay(replay_run, choice.pace)
@@ -356,7 +358,7 @@ class RaceScreen(Screen[None]):
         if message.error:
             self.notify(message.error, severity="error")
             return
-        title = self.task.title if self.task else ""
+        title = self.chosen_task.title if self.chosen_task else ""
         self.app.push_screen(PromptEditorScreen(message.prompts, message.task_prompt, title),
                              self._prompts_done)
 

@@ -243,9 +243,9 @@ class AgentPane(Vertical):
         elif isinstance(event, RoundFinished):
             self._round(event.round).reply.finish()
         elif isinstance(event, RunError):
-            state = self.rounds.get(event.round)
-            if state is not None:
-                state.reply.finish()
+            failed = self.rounds.get(event.round)
+            if failed is not None:
+                failed.reply.finish()
             self._append(ErrorView(event))
         elif isinstance(event, RunFinished):
             for state in self.rounds.values():

@@ -111,7 +111,7 @@ class ToolResultView(Static, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,space", "toggle", "Open/close", show=False)
+        Binding("enter,space", "open_close", "Open/close", show=False)
     ]
 
     def __init__(self, event: ToolResult) -> None:
@@ -139,13 +139,13 @@ class ToolResultView(Static, can_focus=True):
                     self._body, (f"\n… {hidden:,} more characters", "dim italic"))
         self.update(Content.assemble(("▼ ", "dim"), self.title, "\n", self._body))
 
-    def action_toggle(self) -> None:
+    def action_open_close(self) -> None:
         self.expanded = not self.expanded
         self.set_class(self.expanded, "-expanded")
         self._draw()
 
     def on_click(self) -> None:
-        self.action_toggle()
+        self.action_open_close()
 
 
 class CodeView(Vertical):

@@ -96,11 +96,12 @@ def _lexer(language: str) -> Lexer:
 @lru_cache(maxsize=256)
 def _token_style(token_type: _TokenType) -> str:
     styles = CodeTheme.STYLES
-    while token_type is not None:
-        style = styles.get(token_type)
+    kind: _TokenType | None = token_type
+    while kind is not None:
+        style = styles.get(kind)
         if style is not None:
             return style
-        token_type = token_type.parent
+        kind = kind.parent
     return ""
 
 
