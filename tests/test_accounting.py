@@ -5,16 +5,15 @@ from __future__ import annotations
 import pytest
 from perf.accounting_perf import SYSTEM, TASK, conversation_rounds, tool_schemas
 
-import engine.accounting as accounting
 from engine import tokens
-from engine.accounting import (
-    TokenLedger,
-    count_text,
-    encode_request_tokens,
-    tools_block_tokens,
-)
 from engine.events import TOKEN_SOURCES
 from engine.providers.base import ToolCallChunk
+from engine.tokens import (
+    TokenLedger,
+    count_request,
+    count_text,
+    count_tools,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +34,12 @@ def test_ledger_matches_a_whole_request_encode_every_round(tools):
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": TASK}]
     ledger.add(messages[0], "system")
     ledger.add(messages[1], "task")
-    differences = [ledger.input_tokens() - encode_request_tokens(messages, tools)]
+    differences = [ledger.input_tokens() - count_request(messages, tools)]
     for appended in conversation_rounds(6):
         for message in appended:
             messages.append(message)
             ledger.add(message, source_of(message))
-        differences.append(ledger.input_tokens() - encode_request_tokens(messages, tools))
+        differences.append(ledger.input_tokens() - count_request(messages, tools))
     assert all(abs(d) <= 2 for d in differences), differences
     assert differences == [0] * 7  # what was measured; loosen to the line above if it drifts
 
@@ -56,8 +55,10 @@ def test_breakdown_sums_to_input_and_attributes_each_source(tools):
     breakdown = ledger.breakdown()
     assert tuple(breakdown) == TOKEN_SOURCES
     assert sum(breakdown.values()) == ledger.input_tokens()
-    assert breakdown["tools"] == schema_tokens == tools_block_tokens(tools)
-    assert schema_tokens == tokens.count_tools(tools)  # engine.tokens agrees, by another route
+    assert breakdown["tools"] == schema_tokens == count_tools(tools)
+    # By another route: what the schemas add to a whole request, as mistral-common encodes it.
+    probe = [{"role": "user", "content": "hi"}]
+    assert schema_tokens == count_request(probe, tools) - count_request(probe)
     assert schema_tokens > 10_000  # 120 schemas are the bulk of every tool-calling request
     assert breakdown["task"] == count_text(TASK) + 2  # [INST] ... [/INST]
     assert all(breakdown[s] > 0 for s in TOKEN_SOURCES)
@@ -78,7 +79,7 @@ def test_codeact_api_text_inside_the_system_prompt_counts_as_tools_not_twice():
         ledger.add(message, source)
     breakdown = ledger.breakdown()
     assert breakdown["tools"] == count_text(api)
-    assert ledger.input_tokens() == encode_request_tokens(history)
+    assert ledger.input_tokens() == count_request(history)
     assert sum(breakdown.values()) == ledger.input_tokens()
     # The order of set_tools and add does not matter.
     late = TokenLedger()
@@ -90,8 +91,8 @@ def test_codeact_api_text_inside_the_system_prompt_counts_as_tools_not_twice():
 
 def test_each_message_is_encoded_once_not_every_round(monkeypatch, tools):
     calls = []
-    real = accounting.message_tokens
-    monkeypatch.setattr(accounting, "message_tokens", lambda m: calls.append(m) or real(m))
+    real = tokens.count_message
+    monkeypatch.setattr(tokens, "count_message", lambda m: calls.append(m) or real(m))
     ledger = TokenLedger()
     ledger.set_tools(tools)
     ledger.add({"role": "user", "content": TASK}, "task")

@@ -3,7 +3,7 @@
 Each message is counted once, when it joins the conversation, with its source (system prompt,
 tool schemas or API text, task prompt, earlier assistant turns, tool results or execution
 output); a request's input is then a sum, never a re-encode of the history. The counting is
-``engine.accounting.TokenLedger``'s (Tekken, the tokenizer of Mistral's models); this adds the
+``engine.tokens.TokenLedger``'s (Tekken, the tokenizer of Mistral's models); this adds the
 per-round and per-run totals, the API's own figures when it reports them, and the cost.
 """
 
@@ -14,12 +14,7 @@ from typing import Any
 
 from engine.events import TOKEN_SOURCES
 from engine.providers.base import ToolCallChunk
-
-
-def _count_text(text: str) -> int:
-    from engine.accounting import count_text
-
-    return count_text(text)
+from engine.tokens import TokenLedger, count_text
 
 
 @dataclass
@@ -35,8 +30,6 @@ class RunMeter:
     """Counts one run's tokens by source, per round and in total, and prices them."""
 
     def __init__(self) -> None:
-        from engine.accounting import TokenLedger
-
         self.ledger = TokenLedger()
         self.rounds = 0
         self._totals = Totals(breakdown=dict.fromkeys(TOKEN_SOURCES, 0))
@@ -52,7 +45,7 @@ class RunMeter:
         self.ledger.add(message, source)
 
     def count(self, text: str) -> int:
-        return _count_text(text)
+        return count_text(text)
 
     def request_tokens(self) -> tuple[int, dict[str, int]]:
         """Input tokens of the next request, in total and by source."""

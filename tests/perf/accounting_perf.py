@@ -110,10 +110,10 @@ def conversation_rounds(rounds: int, parallel_every: int = 3) -> list[list[dict[
 
 def measure(rounds: int = 10) -> dict[str, Any]:
     """Time counting ``rounds`` rounds of a 120-tool conversation both ways."""
-    from engine.accounting import TokenLedger, encode_request_tokens, mistral_tokenizer
+    from engine.tokens import TokenLedger, count_request, tokenizer
 
     t0 = time.perf_counter()
-    mistral_tokenizer()
+    tokenizer()
     load_s = time.perf_counter() - t0
     tools = tool_schemas()
     history = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": TASK}]
@@ -135,10 +135,10 @@ def measure(rounds: int = 10) -> dict[str, Any]:
     # Full: mistral-common encodes the whole request (schemas and history) every round.
     t0 = time.perf_counter()
     full, msgs = [], list(history)
-    full.append(encode_request_tokens(msgs, tools))
+    full.append(count_request(msgs, tools))
     for messages in per_round[:-1]:
         msgs.extend(messages)
-        full.append(encode_request_tokens(msgs, tools))
+        full.append(count_request(msgs, tools))
     full_s = time.perf_counter() - t0
 
     diffs = [a - b for a, b in zip(incremental, full, strict=True)]

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def main() -> None:
-    from engine import accounting
+    from engine import tokens
     from engine.bench import run_bench
     from engine.providers.scripted import ScriptedProvider
     from engine.run import RunConfig
@@ -32,12 +32,12 @@ def main() -> None:
 
     figures: dict[str, object] = {}
     t0 = time.perf_counter()
-    accounting.mistral_tokenizer()
+    tokens.tokenizer()
     figures["tokenizer_load_s"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
     tools = mistral_tools()
-    figures["tool_schemas_tokens"] = accounting.tools_block_tokens(tools)
+    figures["tool_schemas_tokens"] = tokens.count_tools(tools)
     figures["tool_schemas_count_s"] = round(time.perf_counter() - t0, 3)
 
     seed = [t for t in load_tasks() if t.article]
@@ -72,7 +72,7 @@ def main() -> None:
                                     "mean": round(statistics.mean(reply_ms), 2)}
 
     # Accounting: the ledger adds each message once; a whole-request encode redoes everything.
-    ledger = accounting.TokenLedger()
+    ledger = tokens.TokenLedger()
     ledger.set_tools(tools)
     incremental, whole = [], []
     for message in messages:
@@ -81,7 +81,7 @@ def main() -> None:
         ledger.input_tokens()
         incremental.append(time.perf_counter() - t0)
     t0 = time.perf_counter()
-    exact = accounting.encode_request_tokens(messages, tools)
+    exact = tokens.count_request(messages, tools)
     whole.append(time.perf_counter() - t0)
     figures["accounting"] = {
         "messages": len(messages),
