@@ -188,8 +188,8 @@ class MistralProvider:
                     yield piece
         finally:
             await events.close()
-        for piece in assembly.end():
-            yield piece
+        for final in assembly.end():
+            yield final
 
     async def aclose(self) -> None:
         """Close the HTTP client if this provider created it."""
@@ -295,7 +295,7 @@ class MistralProvider:
         )
 
 
-def _first_error(exc: Exception) -> str:
+def _first_error(exc: BaseException) -> str:
     """Where and what, from a pydantic ValidationError: "message 1: Field required"."""
     try:
         first = exc.errors()[0]  # type: ignore[attr-defined]

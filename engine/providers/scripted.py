@@ -98,7 +98,7 @@ class ScriptedProvider:
         else:
             text, calls = self.tool_calling_reply(request.messages,
                                                   parallel=request.parallel_tool_calls)
-        pieces: list[StreamChunk] = [TextChunk(piece) for piece in _WORDS.findall(text)]
+        pieces: list[TextChunk | ToolCallChunk] = [TextChunk(p) for p in _WORDS.findall(text)]
         pieces += [ToolCallChunk(index, call_id(self.task.id,
                                                 len(answered_calls(request.messages)) + index),
                                  name, json.dumps(arguments, ensure_ascii=False))
