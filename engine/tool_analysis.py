@@ -13,7 +13,7 @@ For one tool source (a tools file, or a live MCP server's ``tools/list``) ``anal
 
 The projection counts only what every request repeats; the conversation (task, results,
 programs) depends on the task and comes on top, in every mode. Counts come from
-``engine.accounting`` (mistral-common's Tekken tokenizer, as a chat request lays tools out).
+``engine.tokens`` (mistral-common's Tekken tokenizer, as a chat request lays tools out).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from engine.accounting import count_text, tools_block_tokens
 from engine.modes import MODES, ModeSpec
 from engine.prompts import PromptSet
 from engine.render_python import (
@@ -32,7 +31,7 @@ from engine.render_python import (
     python_api_text,
     render_function,
 )
-from engine.tokens import TOKENIZER_NAME
+from engine.tokens import TOKENIZER_NAME, count_text, count_tools
 from engine.toolbox import api_summary
 
 SCHEMA_ID = "codeact-explorer/tools-analyze/1"
@@ -117,10 +116,10 @@ def analyse(tools: list[ToolDef], source: str, *, rounds: int = 10,
             skipped: list[str] | None = None) -> Analysis:
     """Count everything for ``tools`` (prepared ``ToolDef``s) from ``source``."""
     schemas = [function_schema(t) for t in tools]
-    figures = [ToolFigures(t.name, t.function_name, tools_block_tokens([s]) - 2,
+    figures = [ToolFigures(t.name, t.function_name, count_tools([s]) - 2,
                            count_text(render_function(t).text), list(t.problems))
                for t, s in zip(tools, schemas, strict=True)]
-    schema_total = tools_block_tokens(schemas)
+    schema_total = count_tools(schemas)
     api_total = count_text(python_api_text(tools, source).strip())
     summary = api_summary(guest_functions(tools))
     prompts = PromptSet.defaults()

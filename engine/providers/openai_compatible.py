@@ -180,8 +180,8 @@ class OpenAICompatibleProvider:
                     yield piece
         finally:
             await stream.close()
-        for piece in assembly.end():
-            yield piece
+        for final in assembly.end():
+            yield final
 
     async def aclose(self) -> None:
         """Close the SDK client (and so its HTTP client, unless the caller gave one)."""
