@@ -111,6 +111,10 @@ async def test_500_then_503_then_success(server):
     server.enqueue(error_reply(500), error_reply(503), text_reply("third time"))
     chunks = await collect(provider(server))
     assert text_of(chunks) == "third time" and len(server.requests) == 3
+    # Each wait is announced: which attempt comes next, of how many, and what failed.
+    notices = [c for c in chunks if isinstance(c, RetryNotice)]
+    assert [(n.attempt, n.attempts, n.reason) for n in notices] == [
+        (2, 5, "Mistral's server failed (HTTP 500)"), (3, 5, "Mistral's server failed (HTTP 503)")]
 
 
 async def test_persistent_500_is_one_clear_server_error(server):

@@ -22,6 +22,7 @@ import hashlib
 import ipaddress
 import os
 import random
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -246,6 +247,12 @@ async def stream_with_retries(
                     raise error from exc
                 waited_on_connection += wait
             yield RetryNotice(attempt.number + 1, policy.attempts, round(wait, 3),
-                              error.message, error.kind)
+                              _what_failed(error.message), error.kind)
             attempt = Attempt(number=attempt.number + 1)
         await asyncio.sleep(wait)
+
+
+def _what_failed(message: str) -> str:
+    """The failure part of an error sentence, for a retry notice: "Mistral's server failed
+    (HTTP 503)" rather than "...; try again later." (the retry is what happens next)."""
+    return re.sub(r" after \d+ attempts", "", message.split(";")[0]).rstrip(".")
