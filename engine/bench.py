@@ -7,8 +7,12 @@ provider reports them (every round), else the local Tekken count.
 
 Savings are computed for each mode against the baseline mode (``engine.modes.BASELINE``, tool
 calling), **only over pairs in which both runs succeeded** (repeat *i* of the baseline with
-repeat *i* of the mode): a run that failed or errored at 0 tokens must not read as "100% saved".
-Where no pair succeeded the savings are null with the reason.
+repeat *i* of the mode) and are comparable: a run that failed or errored at 0 tokens must not
+read as "100% saved", nor a CodeAct run whose system prompt hid the API
+(``engine.prompt_checks``). Where no pair qualifies the savings are null with the reason.
+
+The bench races the bundled prompts unless asked (``RunConfig.prompts``; the command's
+``--use-saved-prompts``), so an edit saved in the prompt editor never changes it silently.
 
 ``--format json`` prints this document (schema ``codeact-explorer/bench/2``; within a schema
 keys are only ever added, never renamed or removed)::
@@ -19,13 +23,20 @@ keys are only ever added, never renamed or removed)::
       "local_counts": "reference",  # the provider's: "exact" | "approximate" | "reference"
       "repeat": 1, "parallel_tool_calls": false, "wall_seconds": 3.1,
       "modes": ["tool_calling", "codeact"], "baseline": "tool_calling",
+      "prompts": "defaults" | "saved" | "custom",  # bench ignores saved prompt edits unless
+                                                   # --use-saved-prompts
       "tasks": [
         {"id": "...", "title": "...", "seed": true,      # one of the article's five tasks
+         "prompts": {"overridden": ["codeact_system"], "fingerprint": "06c3d7c614a5"},
+                    # the prompts that differ from the bundled ones, and a hash of all of them
          "runs": {
            "tool_calling": {"tokens": 60123, "input_tokens": 60000, "output_tokens": 123,
                             "token_source": "local" | "api", "local_tokens": 60123,
                             "rounds": 4.0, "success": true,
                             "successes": 1, "runs": 1, "stop_reasons": ["answered"],
+                            "not_judged": 0,      # runs played for another task prompt
+                            "not_comparable": 0,  # runs whose prompt hid the tools
+                            "model_seconds": 9.0, # the model's own time per run
                             "cost_usd": 0.0061, "seconds": 0.4,
                             "first_round_input_tokens": 18500,
                             "breakdown": {"system": 0, "tools": 0, "task": 0, "assistant": 0,
@@ -41,7 +52,9 @@ keys are only ever added, never renamed or removed)::
       "averages": {
         "tasks": 5,
         "modes": {"tool_calling": {"tokens": 68000.0, "rounds": 5.0, "successes": 5,
-                                   "first_round_input_tokens": 18500.0}, ...},
+                                   "first_round_input_tokens": 18500.0,
+                                   "run_successes": 5, "runs": 5,   # over runs (--repeat)
+                                   "model_seconds": 9.0}, ...},
         "savings": {"codeact": {"value": 0.91, "pairs": 5, "of": 5}}},
                     # the mean of the per-task savings over the tasks whose pair succeeded
       "article_averages": {"tool_calling_tokens": 68809.8, "codeact_tokens": 4535.8,
@@ -92,6 +105,7 @@ class ModeStats:
     runs: list[RunFinished] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     first_round_input: list[int] = field(default_factory=list)
+    prompts: list[dict[str, Any]] = field(default_factory=list)  # RunStarted.prompts
 
     @staticmethod
     def total(run: RunFinished) -> int:
@@ -125,6 +139,12 @@ class ModeStats:
             "success": bool(self.runs) and all(r.success for r in self.runs),
             "successes": sum(1 for r in self.runs if r.success),
             "runs": len(self.runs),
+            # Runs a provider that does not read prompts played for another task prompt, and
+            # runs whose system prompt hid the tools (engine.prompt_checks).
+            "not_judged": sum(1 for r in self.runs if not r.judged),
+            "not_comparable": sum(1 for r in self.runs if not r.comparable),
+            # The model's own time per run (s): modeled, recorded or measured (Usage events).
+            "model_seconds": round(self.mean([r.model_ms for r in self.runs]) / 1000, 3),
             "stop_reasons": [r.stop_reason for r in self.runs],
             "cost_usd": round(self.mean([r.cost_usd for r in self.runs]), 6),
             "seconds": round(self.mean(self.seconds), 3),
@@ -148,16 +168,34 @@ class TaskResult:
                        "savings": round(1 - ac / at, 4), "rounds": [rt, rc]}
         return {"id": self.task.id, "title": self.task.title,
                 "seed": bool(getattr(self.task, "article", False)),
+                "prompts": self.prompts(),
                 "runs": {m: s.to_dict() for m, s in self.modes.items()},
                 "savings": {m: self.savings(m) for m in self.modes if m != BASELINE.id
                             and BASELINE.id in self.modes},
                 "article": article}
 
+    def prompts(self) -> dict[str, Any]:
+        """The prompts this task was raced with: the names that differ from the bundled
+        defaults and the hash of all of them (``PromptSet.fingerprint``), from ``RunStarted``."""
+        seen = [p for stats in self.modes.values() for p in stats.prompts]
+        overridden = sorted({name for p in seen
+                             for name in str(p.get("overridden") or "").split(",") if name})
+        prints = sorted({str(p.get("fingerprint")) for p in seen if p.get("fingerprint")})
+        return {"overridden": overridden, "fingerprint": ",".join(prints) or None}
+
     def savings(self, mode_id: str) -> dict[str, Any]:
-        """``mode_id`` against the baseline over the pairs in which both runs succeeded:
-        ``{"value": 0.91 | None, "pairs": n, "why": None | "one sentence"}``."""
+        """``mode_id`` against the baseline over the pairs in which both runs succeeded and
+        are comparable: ``{"value": 0.91 | None, "pairs": n, "why": None | "one sentence"}``."""
         base, other = self.modes[BASELINE.id].runs, self.modes[mode_id].runs
         pairs = [(b, o) for b, o in zip(base, other, strict=False) if b.success and o.success]
+        hidden = [(b, o) for b, o in pairs if not (b.comparable and o.comparable)]
+        pairs = [pair for pair in pairs if pair not in hidden]
+        if hidden and not pairs:
+            return {"value": None, "pairs": 0, "why": "not comparable: a system prompt does "
+                                                      "not show the model its tools"}
+        if not pairs and any(not r.judged for r in (*base, *other)):
+            return {"value": None, "pairs": 0, "why": "not judged: the provider does not read "
+                                                      "the edited task prompt"}
         if not pairs:
             failed = [mode_label(m) for m, runs in ((BASELINE.id, base), (mode_id, other))
                       if not runs or not all(r.success for r in runs)]
@@ -183,12 +221,21 @@ class BenchReport:
     # Set when the bench stopped early because the server could not be reached: one sentence.
     stopped: str | None = None
 
+    @property
+    def prompt_source(self) -> str:
+        if self.config.prompts is None:
+            return "saved"
+        return "defaults" if not self.config.prompts.overridden() else "custom"
+
     def to_dict(self) -> dict[str, Any]:
         tasks = [r.to_dict() for r in self.results]
         return {
             "schema": SCHEMA, "provider": self.provider, "model": self.model,
             "local_counts": _local_counts(self.provider),
             "scripted": self.scripted, "repeat": self.repeat, "modes": list(self.modes),
+            # "defaults": the bundled prompts; "saved": the prompt editor's saved overrides
+            # (--use-saved-prompts); "custom": a PromptSet given by the caller.
+            "prompts": self.prompt_source,
             "baseline": BASELINE.id,
             "parallel_tool_calls": self.config.parallel_tool_calls,
             "wall_seconds": round(self.wall_seconds, 3), "tasks": tasks,
@@ -214,6 +261,10 @@ def _averages(tasks: list[dict[str, Any]], modes: Sequence[str]) -> dict[str, An
             "rounds": mean([r["rounds"] for r in present]),
             "first_round_input_tokens": mean([r["first_round_input_tokens"] for r in present]),
             "successes": sum(1 for r in present if r["success"]),
+            # Over runs, as the rows count them with --repeat (successes counts tasks).
+            "run_successes": sum(r["successes"] for r in present),
+            "runs": sum(r["runs"] for r in present),
+            "model_seconds": mean([r["model_seconds"] for r in present]),
         }
         if m == BASELINE.id or BASELINE.id not in modes:
             continue
@@ -284,6 +335,7 @@ async def run_bench(
                     refused.append(event)
                 if isinstance(event, RunStarted):
                     model, scripted = event.model, event.scripted
+                    result.modes[event.mode].prompts.append(dict(event.prompts))
                 if isinstance(event, RoundStarted) and event.round == 1:
                     result.modes[event.mode].first_round_input.append(event.input_tokens)
                 if isinstance(event, RunFinished):

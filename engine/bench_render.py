@@ -54,8 +54,12 @@ def _title(report: dict[str, Any], md: bool) -> str:
 
 
 def _mark(stats: dict[str, Any]) -> str:
+    unjudged = stats.get("not_judged", 0)
     if stats["runs"] > 1:
-        return f"{stats['successes']}/{stats['runs']}"
+        mark = f"{stats['successes']}/{stats['runs']}"
+        return f"{mark} ({unjudged} not judged)" if unjudged else mark
+    if unjudged:
+        return "not judged"
     return "yes" if stats["success"] else "no"
 
 
@@ -102,7 +106,10 @@ def _main_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
                 cell += f" ({sv['pairs']}/{sv['of']} pairs)"
             last.append(cell)
     last.append(" → ".join(_rounds(avg["modes"][m]["rounds"] or 0) for m in modes))
-    last.append(" / ".join(f"{avg['modes'][m]['successes']}/{avg['tasks']}" for m in modes))
+    # Runs, as the rows count them (with --repeat a row is successes/runs of that task).
+    last.append(" / ".join(
+        f"{avg['modes'][m].get('run_successes', avg['modes'][m]['successes'])}/"
+        f"{avg['modes'][m].get('runs', avg['tasks'])}" for m in modes))
     if show_article:
         aa = report.get("article_averages") or {}
         last += [f"{_n(aa.get('tool_calling_tokens'))} / {_n(aa.get('codeact_tokens'))}",
@@ -142,8 +149,12 @@ def _notes(report: dict[str, Any]) -> str:
     counted = ("tokens as reported by the API" if sources == {"api"} else
                f"tokens counted locally with {tekken} (input + output, all rounds)")
     lines = [f"Tokens: {counted}. Rounds: model requests per run. Savings: against "
-             f"{mode_label(report['baseline'])}, only where both runs succeeded.",
+             f"{mode_label(report['baseline'])}, only where both runs succeeded. Success: "
+             "runs that succeeded / runs.",
+             _prompts_note(report),
+             _model_time_note(report),
              f"Wall time: {report['wall_seconds']:.1f} s."]
+    lines = [line for line in lines if line]
     for task in report["tasks"]:
         for m in modes:
             stats = task["runs"][m]
@@ -153,15 +164,51 @@ def _notes(report: dict[str, Any]) -> str:
                              f" tokens, local Tekken count{' (approximate)' if approximate else ''}"
                              f" {stats['local_tokens']:,} ({diff:+,}).")
     for task in report["tasks"]:
+        unjudged = [m for m in modes if task["runs"][m].get("not_judged")]
+        if unjudged:
+            reason = task["runs"][unjudged[0]]["verdict"] or ["not judged."]
+            who = " and ".join(mode_label(m) for m in unjudged)
+            lines.append(f"{task['title']} ({who}) not judged: {reason[0]}")
         for m in modes:
             verdict = task["runs"][m]["verdict"]
-            if verdict:
+            if verdict and m not in unjudged:
                 reasons = "; ".join(r.rstrip(".") for r in verdict)
                 lines.append(f"{task['title']} ({mode_label(m)}) failed: {reasons}.")
         for m, entry in task["savings"].items():
             if entry.get("value") is None and entry.get("why"):
                 lines.append(f"{task['title']}: no savings for {mode_label(m)} — {entry['why']}.")
     return "\n".join(lines)
+
+
+def _prompts_note(report: dict[str, Any]) -> str:
+    """Which prompts raced: the bundled defaults, or which were overridden (with the hash)."""
+    source = report.get("prompts", "defaults")
+    edited = [(t["title"], t["prompts"]) for t in report["tasks"]
+              if (t.get("prompts") or {}).get("overridden")]
+    if not edited:
+        hashes = sorted({(t.get("prompts") or {}).get("fingerprint") or "" for t in
+                         report["tasks"]} - {""})
+        note = "Prompts: the bundled defaults"
+        note += f" (hash {', '.join(hashes)})" if hashes else ""
+        if source == "defaults":
+            note += "; saved prompt edits are ignored unless --use-saved-prompts."
+        return note + ("" if note.endswith(".") else ".")
+    parts = [f"{title}: {', '.join(p['overridden'])} (hash {p['fingerprint']})"
+             for title, p in edited]
+    origin = "saved overrides" if source == "saved" else "edited prompts"
+    return f"Prompts: {origin} — " + "; ".join(parts) + "."
+
+
+def _model_time_note(report: dict[str, Any]) -> str:
+    """The model's own time per run, mean over tasks (modeled for the scripted agent)."""
+    seconds = {m: report["averages"]["modes"][m].get("model_seconds") for m in report["modes"]}
+    if any(value is None for value in seconds.values()):
+        return ""  # a report from before the model's time was kept
+    cells = [f"{mode_label(m)} {value:.1f} s" for m, value in seconds.items()]
+    how = ("modeled on Mistral Small's measured speed" if
+           report.get("scripted") and report.get("provider") == "scripted" else
+           "as recorded or measured")
+    return f"Model time per run (mean; {how}): " + ", ".join(cells) + "."
 
 
 def _grid(header: list[str], rows: list[list[str]], md: bool) -> str:

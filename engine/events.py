@@ -220,6 +220,12 @@ class RunFinished(Event):
     # The model's time over all rounds (ms, the sum of the rounds' Usage.total_ms): how long the
     # model itself took, whatever the playback pace; tool and sandbox time are not in it.
     model_ms: float = 0.0
+    # False when the run cannot be judged as an answer to the task prompt it was sent (a
+    # provider that does not read prompts played another one; then success is False and the
+    # verdict says why), or compared with the other modes (its system prompt does not show the
+    # model its tools). See engine.prompt_checks.
+    judged: bool = True
+    comparable: bool = True
 
     @property
     def total_tokens(self) -> int:

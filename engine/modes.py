@@ -26,6 +26,7 @@ from typing import Literal
 from engine.agents.codeact import CodeActAgent
 from engine.agents.common import Agent
 from engine.agents.tool_calling import ToolCallingAgent
+from engine.prompts import API_PLACEHOLDER
 
 ToolView = Literal["schemas", "python_api", "discovery"]
 
@@ -59,6 +60,12 @@ class ModeSpec:
     def discovers_tools(self) -> bool:
         """True when the model must find the functions it needs inside the sandbox."""
         return self.tool_view == "discovery"
+
+    @property
+    def tools_placeholder(self) -> str | None:
+        """The placeholder its system prompt must keep for the model to be shown the tools
+        (``{api}`` for the Python API), or None when the tools travel outside the prompt."""
+        return API_PLACEHOLDER if self.tool_view == "python_api" else None
 
 
 MODES: tuple[ModeSpec, ...] = (

@@ -61,7 +61,8 @@ def _csv(record: Any) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["run_id", "task_id", "mode", "provider", "model", "round", "input_tokens",
                      "output_tokens", *TOKEN_SOURCES, "api_input_tokens", "api_output_tokens",
-                     "cost_usd", "actions", "stop_reason", "success"])
+                     "cost_usd", "actions", "stop_reason", "success", "judged", "comparable",
+                     "ttft_ms", "total_ms"])
     for mode, agent in record.agents.items():
         head = agent.header
         base = [record.run_id, (head.get("task") or {}).get("id", ""), mode,
@@ -75,14 +76,16 @@ def _csv(record: Any) -> str:
                 writer.writerow([*base, e.round, e.input_tokens, e.output_tokens,
                                  *(e.breakdown.get(s, 0) for s in TOKEN_SOURCES),
                                  _blank(e.api_input_tokens), _blank(e.api_output_tokens),
-                                 f"{e.cost_usd:.6f}", actions.get(e.round, 0), "", ""])
+                                 f"{e.cost_usd:.6f}", actions.get(e.round, 0), "", "", "", "",
+                                 _blank(e.ttft_ms), _blank(e.total_ms)])
         fin = agent.finished
         if fin is not None:
             writer.writerow([*base, "total", fin.input_tokens, fin.output_tokens,
                              *(fin.breakdown.get(s, 0) for s in TOKEN_SOURCES),
                              _blank(fin.api_input_tokens), _blank(fin.api_output_tokens),
                              f"{fin.cost_usd:.6f}", sum(actions.values()), fin.stop_reason,
-                             str(fin.success).lower()])
+                             str(fin.success).lower(), str(fin.judged).lower(),
+                             str(fin.comparable).lower(), "", fin.model_ms])
     return out.getvalue()
 
 
@@ -109,7 +112,8 @@ def _markdown(record: Any) -> str:
     label = " (scripted: shows the mechanics and the token economics, not a model)" if head.get(
         "scripted") else ""
     lines += [f"- Task: `{task.get('id', '')}`", f"- Provider: {provider}{label}",
-              f"- Model: {head.get('model', '')}", f"- Started: {head.get('started', '')}", ""]
+              f"- Model: {head.get('model', '')}", f"- Started: {head.get('started', '')}",
+              f"- Prompts: {_prompts_line(head)}", ""]
     lines += ["| | " + " | ".join(mode_label(m) for m in record.agents) + " |",
               "|---|" + "---|" * len(record.agents)]
     finished = {m: a.finished for m, a in record.agents.items()}
@@ -122,12 +126,27 @@ def _markdown(record: Any) -> str:
     row("Input / output", lambda f: f"{f.input_tokens:,} / {f.output_tokens:,}")
     row("Rounds", lambda f: str(f.rounds))
     row("Stop", lambda f: f.stop_reason)
-    row("Success", lambda f: "yes" if f.success else "no")
+    row("Success", lambda f: "not judged" if not f.judged else ("yes" if f.success else "no"))
+    if any(f is not None and not f.comparable for f in finished.values()):
+        row("Comparable", lambda f: "yes" if f.comparable else
+            "no: its system prompt does not show the model its tools")
+    row("Model time", lambda f: f"{f.model_ms / 1000:.1f} s")
     row("Cost (USD)", lambda f: f"{f.cost_usd:.4f}")
     lines += ["", "## Task prompt", "", _quote(_task_prompt(record)), ""]
     for mode, agent in record.agents.items():
         lines += _agent_markdown(mode_label(mode), agent)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _prompts_line(head: dict[str, Any]) -> str:
+    """Which prompts the run used: the defaults, or which were overridden, with their hash."""
+    overridden = head.get("prompts_overridden")
+    fingerprint = head.get("prompts_fingerprint")
+    if overridden is None:
+        return "not recorded (an older record)"
+    if not overridden:
+        return f"the bundled defaults (hash {fingerprint})"
+    return f"overridden: {', '.join(overridden)} (hash {fingerprint})"
 
 
 def _task_prompt(record: Any) -> str:
@@ -155,7 +174,11 @@ def _agent_markdown(label: str, agent: Any) -> list[str]:
         if isinstance(e, RoundStarted):
             lines += [f"### Round {e.round} — {e.input_tokens:,} input tokens", ""]
         elif isinstance(e, Usage):
-            lines += [f"_Output: {e.output_tokens:,} tokens._", ""]
+            timing = ""
+            if e.ttft_ms is not None and e.total_ms is not None:
+                timing = (f" First token after {e.ttft_ms / 1000:.2f} s, reply done after "
+                          f"{e.total_ms / 1000:.2f} s ({e.latency_source}).")
+            lines += [f"_Output: {e.output_tokens:,} tokens.{timing}_", ""]
             if text.get(e.round, "").strip():
                 lines += [text[e.round].strip(), ""]
         elif isinstance(e, ToolCall):
@@ -176,7 +199,7 @@ def _agent_markdown(label: str, agent: Any) -> list[str]:
         elif isinstance(e, RunError):
             lines += [f"> **{'Error' if e.fatal else 'Notice'} ({e.kind}):** {e.message}", ""]
         elif isinstance(e, RunFinished):
-            verdict = "succeeded" if e.success else "failed"
+            verdict = "not judged" if not e.judged else ("succeeded" if e.success else "failed")
             lines += ["### Answer", "", e.answer.strip() or "_(no answer)_", "",
                       f"### Verdict: {verdict} ({e.stop_reason})", ""]
             lines += [f"- {reason}" for reason in e.verdict] + [""]

@@ -124,6 +124,9 @@ class RunRecorder:
             "model": agent.provider.model,
             "scripted": bool(getattr(agent.provider, "scripted", False)),
             "prompts": agent.prompts.to_dict(),
+            # Which prompts differ from the bundled defaults, and a hash of all of them.
+            "prompts_overridden": agent.prompts.overridden(),
+            "prompts_fingerprint": agent.prompts.fingerprint(),
             "options": {**agent.config.options(), "max_rounds": agent.max_rounds},
         }
         return cls(paths().runs / f"{agent.run_id}{SUFFIX}", header)
@@ -280,6 +283,9 @@ class RunSummary:
     paths: tuple[str, ...] = ()
     readable: bool = True
     problem: str | None = None
+    # Modes whose run could not be judged / compared (engine.prompt_checks); () for none.
+    not_judged: tuple[str, ...] = ()
+    not_comparable: tuple[str, ...] = ()
 
 
 def _record_files() -> list[Path]:
@@ -311,6 +317,8 @@ def _summary(race_id: str, agents: list[AgentRecord]) -> RunSummary:
         model=str(head.get("model", "")), scripted=bool(head.get("scripted", False)),
         modes=tuple(a.mode for a in agents), tokens=tokens, success=success, rounds=rounds,
         stop_reasons=stops, path=str(agents[0].path), paths=tuple(str(a.path) for a in agents),
+        not_judged=tuple(a.mode for a in agents if a.finished and not a.finished.judged),
+        not_comparable=tuple(a.mode for a in agents if a.finished and not a.finished.comparable),
     )
 
 

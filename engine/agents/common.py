@@ -43,7 +43,9 @@ from engine.events import (
     TextDelta,
     Usage,
 )
+from engine.prompt_checks import PromptWarning, check_prompts
 from engine.prompts import PromptSet, load_prompts
+from engine.providers import PROVIDERS
 from engine.providers.base import (
     ChatRequest,
     Finish,
@@ -110,6 +112,9 @@ class Agent:
         self._stream_task: asyncio.Task[None] | None = None
         self._recorded_messages = 0
         self.model_ms = 0.0  # the model's time over the rounds so far (see RunFinished)
+        self.judged = True  # see engine.prompt_checks and RunFinished
+        self.comparable = True
+        self.unjudged = ""
 
     # -- subclass hooks -------------------------------------------------------------------
     async def setup(self) -> None:
@@ -191,6 +196,7 @@ class Agent:
                 "system": self.prompts.system_template(self.spec.prompt),
                 "task": self.prompts.task_prompt(self.task.prompt),
                 "overridden": ",".join(self.prompts.overridden()),
+                "fingerprint": self.prompts.fingerprint(),
             },
             options={**self.config.options(), "max_rounds": self.max_rounds},
         )
@@ -253,6 +259,9 @@ class Agent:
         if number == 1:
             for kind, message in _notices(self.provider, request, self.task, self.mode):
                 yield self.event(RunError, round=number, kind=kind, message=message, fatal=False)
+            for warning in self._prompt_warnings():
+                yield self.event(RunError, round=number, kind=warning.kind,
+                                 message=warning.message, fatal=False)
         self._record_request(number, request)
         request = dataclasses.replace(request, input_tokens=tokens)
         reply = Reply(sent_at=time.monotonic())
@@ -343,6 +352,21 @@ class Agent:
                 with contextlib.suppress(BaseException):
                     await self._stream_task
 
+    def _prompt_warnings(self) -> list[PromptWarning]:
+        """This run's prompt warnings (``engine.prompt_checks``); sets ``judged``/``comparable``."""
+        played = getattr(self.provider, "played_task_prompt", None)
+        spec = PROVIDERS.get(self.provider.name)
+        warnings = check_prompts(
+            self.task, self.prompts, [self.spec],
+            played_prompt=played() if callable(played) else None,
+            provider_label=spec.label if spec else f"{self.provider.name} provider")
+        for warning in warnings:
+            if warning.kind == "not_judged":
+                self.judged, self.unjudged = False, warning.message
+            elif warning.kind == "not_comparable":
+                self.comparable = False
+        return warnings
+
     # -- the end ----------------------------------------------------------------------------
     def _finished(self, stop: StopReason, failure: str) -> Event:
         success, reasons = self.judge(stop, failure)
@@ -352,7 +376,8 @@ class Agent:
             verdict=reasons, rounds=self.meter.rounds, input_tokens=totals.input_tokens,
             output_tokens=totals.output_tokens, cost_usd=self.meter.cost(self.provider.model),
             api_input_tokens=totals.api_input_tokens, api_output_tokens=totals.api_output_tokens,
-            breakdown=totals.breakdown, model_ms=round(self.model_ms, 1),
+            breakdown=totals.breakdown, model_ms=round(self.model_ms, 1), judged=self.judged,
+            comparable=self.comparable,
         )
 
     def judge(self, stop: StopReason, failure: str) -> tuple[bool, list[str]]:
@@ -363,6 +388,8 @@ class Agent:
             return False, [f"The run ended with an error: {failure}"]
         if self.toolbox is None:
             return False, ["The run never reached its tools."]
+        if not self.judged:
+            return False, [self.unjudged]
         try:
             verdict = self.toolbox.judge(self.task, self.answer)
         except Exception as exc:

@@ -77,6 +77,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also show where the input tokens went, by source")
     p.add_argument("--no-record", action="store_true",
                    help="do not write run records (they are what --provider replay plays)")
+    p.add_argument("--use-saved-prompts", action="store_true",
+                   help="race with the prompts saved in the prompt editor (default: the "
+                        "bundled prompts, so saved edits never change the bench unasked; the "
+                        "output says which prompts were overridden, with a hash)")
     p.set_defaults(func=run)
 
 
@@ -180,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.bench import run_bench
     from engine.bench_render import render
     from engine.cli import UserError
+    from engine.prompts import PromptSet
     from engine.providers.latency import check_pace
     from engine.run import RunConfig
 
@@ -209,10 +214,12 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from exc
         server = {"mcp": args.mcp} if args.mcp else {"mcp_url": args.mcp_url}
         tasks = [replace(t, tool_source=server) for t in tasks]
+    # None: each task's saved overrides (engine.prompts.load_prompts), as the app runs it.
+    prompts = None if args.use_saved_prompts else PromptSet.defaults()
     config = RunConfig(provider=args.provider, model=args.model, pace=pace,
                        parallel_tool_calls=args.parallel_tool_calls, record=not args.no_record,
                        max_rounds=args.max_rounds, server_url=args.server_url or None,
-                       rate=parse_rate_flag(args.rate))
+                       rate=parse_rate_flag(args.rate), prompts=prompts)
     _check_provider(args.provider)
     replay = None
     replays = provider_spec(args.provider).replays

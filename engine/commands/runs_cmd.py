@@ -38,6 +38,10 @@ def _modes_cell(run: RunSummary) -> str:
     for mode_id in run.modes:
         ok = run.success.get(mode_id)
         mark = "ok" if ok else ("?" if ok is None else "fail")
+        if mode_id in run.not_judged:
+            mark = "not judged"
+        if mode_id in run.not_comparable:
+            mark += ", not comparable"
         spec = MODES_BY_ID.get(mode_id)
         short = spec.short_label if spec else mode_id
         cells.append(f"{short} {run.tokens.get(mode_id, 0):,} {mark}")

@@ -73,6 +73,9 @@ class ProviderSpec:
     - ``replays``: it plays back a recorded race (it needs ``replay_path``);
     - ``default_rate``: for a live provider, the requests per second it paces itself to by
       default, given the server URL (None: the provider's own server), or None for no pacing;
+    - ``reads_prompts``: what it sends depends on the prompts (False: the scripted agent plays
+      the bundled task's reference programs, a replay plays what was recorded; an edited
+      prompt changes their token counts, not what they do — ``engine.prompt_checks``);
     - ``make``: the factory, raising ``ProviderError(kind="config")`` with one sentence.
     """
 
@@ -88,6 +91,7 @@ class ProviderSpec:
     paced: bool = False
     replays: bool = False
     default_rate: Callable[[str | None], float | None] | None = None
+    reads_prompts: bool = True
 
     def rate_for(self, rate: float | str | None, server_url: str | None) -> float | None:
         """Requests per second for a run: ``rate`` as given, or this provider's default for
@@ -134,7 +138,7 @@ _SPECS: tuple[ProviderSpec, ...] = (
         name="scripted", label="Scripted reference agent",
         description="offline, deterministic: plays each task's reference programs; not a model",
         live=False, default_model=SCRIPTED_MODEL, make=_scripted, local_counts="reference",
-        paced=True,
+        paced=True, reads_prompts=False,
     ),
     ProviderSpec(
         name="mistral", label="Mistral",
@@ -154,7 +158,7 @@ _SPECS: tuple[ProviderSpec, ...] = (
         name="replay", label="Replay",
         description="plays back a recorded run, offline",
         live=False, default_model="(recorded)", make=_replay, local_counts="reference",
-        paced=True, replays=True,
+        paced=True, replays=True, reads_prompts=False,
     ),
 )
 PROVIDERS: dict[str, ProviderSpec] = {spec.name: spec for spec in _SPECS}

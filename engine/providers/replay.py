@@ -62,6 +62,14 @@ class ReplayProvider:
     async def aclose(self) -> None:
         return None
 
+    def played_task_prompt(self) -> str | None:
+        """The task prompt the recorded replies answer: the recording's first user message."""
+        first = self.record.requests[0].get("messages_added", []) if self.record.requests else []
+        for message in first:
+            if message.get("role") == "user":
+                return str(message.get("content") or "")
+        return (self.record.header.get("task") or {}).get("prompt")
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         from engine.records import chunk_from_dict
 

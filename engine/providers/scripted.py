@@ -87,6 +87,11 @@ class ScriptedProvider:
     async def aclose(self) -> None:
         return None
 
+    def played_task_prompt(self) -> str:
+        """The task prompt its replies answer, whatever prompt is sent: the task's own (it
+        plays the task's reference programs and reads no prompt)."""
+        return str(self.task.prompt)
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         if not tuple(getattr(self.task, "reference", ()) or ()):
             raise ProviderError(
