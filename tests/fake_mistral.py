@@ -140,9 +140,12 @@ def dialect_reply(
     prompt_tokens: int = 100,
     completion_tokens: int = 20,
     ids: bool = True,
+    thinking: str | None = None,
 ) -> Reply:
     """A reply of ``text`` and tool ``calls`` ``(id, name, raw_arguments)``, streamed the way
     ``dialect`` streams it (see the module docstring). ``ids=False`` leaves every call's id out.
+    ``thinking`` streams the content as lists of content chunks, as Mistral's reasoning models
+    (Magistral) do: a ``thinking`` chunk holding that text first, then ``text`` chunks.
     """
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}; one of {DIALECTS}")
@@ -150,7 +153,13 @@ def dialect_reply(
     finish = "tool_calls" if calls else "stop"
     chunks = [_chunk({"role": "assistant", "content": ""})]
     pieces = _fragments(text, 4 if dialect == "fragments" else max(1, -(-len(text) // 3)))
-    chunks += [_chunk({"content": piece}) for piece in pieces if piece]
+    if thinking is not None:
+        chunks.append(_chunk({"content": [{"type": "thinking", "thinking": [
+            {"type": "text", "text": thinking}]}]}))
+        chunks += [_chunk({"content": [{"type": "text", "text": piece}]})
+                   for piece in pieces if piece]
+    else:
+        chunks += [_chunk({"content": piece}) for piece in pieces if piece]
 
     def whole(i: int, cid: str, name: str, args: str, index: int) -> dict[str, Any]:
         call: dict[str, Any] = {"type": "function", "index": index,

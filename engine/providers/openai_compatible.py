@@ -178,7 +178,9 @@ class OpenAICompatibleProvider:
         assembly = ReplyAssembly(f"The server at {self.base_url}")
         try:
             async for chunk in stream:
-                data = chunk.to_dict()
+                # As sent: a content list (thinking chunks) stays a list, without the
+                # serializer warning that the SDK's str-typed field would print.
+                data = chunk.to_dict(warnings=False)
                 yield RawChunk(data)
                 for piece in assembly.feed(data):
                     yield piece
