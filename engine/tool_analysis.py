@@ -102,7 +102,7 @@ class Analysis:
 def _mode_figures(mode: ModeSpec, prompts: PromptSet, schema_total: int, api_total: int,
                   summary: str) -> ModeFigures:
     """The fixed part of ``mode``'s requests: its prompt, and the tools as the mode shows them."""
-    system = count_text(prompts.system_prompt(mode.prompt, api="", summary=""))
+    system = count_text(prompts.system_prompt(mode.prompt, api="", summary="", about=""))
     tools = {"schemas": schema_total, "python_api": api_total,
              "discovery": count_text(summary)}[mode.tool_view]
     return ModeFigures(mode.id, f"{mode.label} ({_VIEWS[mode.tool_view]})", system, tools)

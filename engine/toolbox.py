@@ -86,6 +86,9 @@ class Toolbox(Protocol):
     """One run's tools (see the module docstring for each method's contract)."""
 
     name: str
+    # What the tools work on, as a phrase the system prompts use (``{about}``): "a
+    # project-management platform", "the tools of the MCP server git".
+    about: str
 
     def function_schemas(self) -> list[dict[str, Any]]: ...
 

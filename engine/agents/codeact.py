@@ -114,10 +114,12 @@ class CodeActAgent(Agent):
         toolbox = self.open_tools()
         if self.spec.discovers_tools:
             api_text = ""
-            system = self.prompts.system_prompt(self.spec.prompt, summary=api_summary(guest_api))
+            system = self.prompts.system_prompt(self.spec.prompt, about=toolbox.about,
+                                                summary=api_summary(guest_api))
         else:
             api_text = toolbox.python_api()
-            system = self.prompts.system_prompt(self.spec.prompt, api=api_text)
+            system = self.prompts.system_prompt(self.spec.prompt, about=toolbox.about,
+                                                api=api_text)
         # Counted as "tools" (what the schemas are in the other mode) where it sits in the prompt.
         self.meter.set_tools(api_text.strip() if api_text.strip() and api_text.strip() in system
                              else None)

@@ -44,7 +44,7 @@ class ToolCallingAgent(Agent):
         self.tools = self.open_tools().function_schemas()
         self.meter.set_tools(self.tools)
         self._tool_names = frozenset(t["function"]["name"] for t in self.tools)
-        system = self.prompts.system_prompt(self.spec.prompt)
+        system = self.prompts.system_prompt(self.spec.prompt, about=self.open_tools().about)
         if system:
             self.add_message({"role": "system", "content": system}, "system")
         self.add_message(

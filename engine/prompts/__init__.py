@@ -6,9 +6,10 @@ A task's prompt can be overridden too (``tasks/<task id>.md`` there), and a sing
 any ``PromptSet`` without saving it. Every run record stores the prompts it used.
 
 Each mode of ``engine.modes`` names the prompt it sends. A prompt may carry placeholders that the
-agent fills from its toolbox: ``{api}`` (CodeAct: the Python API text) and ``{summary}``
-(discovery: one line saying how many functions there are and where to look); no other braces
-are touched, so an edited prompt may contain code.
+agent fills from its toolbox: ``{about}`` (every mode: what the tools work on, e.g. "a
+project-management platform" or "the tools of the MCP server git"), ``{api}`` (CodeAct: the
+Python API text) and ``{summary}`` (discovery: how many functions there are and where); no
+other braces are touched, so an edited prompt may contain code.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from engine.settings import paths
 
 API_PLACEHOLDER = "{api}"
 SUMMARY_PLACEHOLDER = "{summary}"
+ABOUT_PLACEHOLDER = "{about}"
 # The placeholders a system prompt may carry, filled by the agent from its toolbox; no other
 # braces are touched, so an edited prompt may contain code with braces.
-PLACEHOLDERS: tuple[str, ...] = (API_PLACEHOLDER, SUMMARY_PLACEHOLDER)
+PLACEHOLDERS: tuple[str, ...] = (API_PLACEHOLDER, SUMMARY_PLACEHOLDER, ABOUT_PLACEHOLDER)
 _SUFFIX = "_system.md"
 
 

@@ -210,6 +210,7 @@ class McpToolbox:
                  on_close: Callable[[], None] | None = None) -> None:
         self.spec = spec
         self.name = spec.describe()
+        self.about = f"the tools of the MCP server {self.name}"
         self.call_timeout = float(call_timeout)
         self._judge = judge
         self._on_close = on_close

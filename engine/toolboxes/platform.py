@@ -25,6 +25,7 @@ class PlatformToolbox:
     """
 
     name = "platform"
+    about = "a project-management platform"
 
     def __init__(self, platform: Platform | None = None) -> None:
         self.platform = platform if platform is not None else new_platform()

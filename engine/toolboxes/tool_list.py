@@ -130,6 +130,7 @@ class StaticToolbox:
 
     def __init__(self, tool_list: ToolList) -> None:
         self.name = tool_list.label
+        self.about = f"the tools of {tool_list.label}"
         self._list = tool_list
         self._by_name = {t.function_name: t for t in tool_list.tools}
 
