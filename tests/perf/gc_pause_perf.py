@@ -9,7 +9,9 @@ collection the garbage collector makes, automatic or called by ``tui.gc_policy``
 and what the policy's end-of-race step cost. At the end it reports how many objects sit in the
 permanent (frozen) generation and how many of them were cyclic garbage that only a full
 collection could free (a slow leak if it grows race after race); that last check is itself a
-full collection, made after the figures, and not counted.
+full collection, made after the figures, and not counted. Pauses are given in wall time and in
+the main thread's CPU time: on a machine whose load average exceeds its cores, the wall time of a
+collection is mostly spent waiting to be scheduled.
 """
 
 from __future__ import annotations
@@ -30,16 +32,17 @@ import tui_perf
 from tui.app import ExplorerApp
 from tui.choices import RunChoice
 
-PAUSES: list[tuple[float, int, float]] = []  # (when, generation, ms)
-_started: list[float] = []
+PAUSES: list[tuple[float, int, float, float]] = []  # (when, generation, wall ms, CPU ms)
+_started: list[tuple[float, float]] = []
 
 
 def _on_gc(phase: str, info: dict) -> None:
     if phase == "start":
-        _started.append(time.perf_counter())
+        _started.append((time.perf_counter(), time.thread_time()))
     elif _started:
-        begun = _started.pop()
-        PAUSES.append((begun, info.get("generation", -1), (time.perf_counter() - begun) * 1e3))
+        begun, cpu = _started.pop()
+        PAUSES.append((begun, info.get("generation", -1), (time.perf_counter() - begun) * 1e3,
+                       (time.thread_time() - cpu) * 1e3))
 
 
 async def races(tokens: int, rate: float, count: int) -> list[dict]:
@@ -67,7 +70,9 @@ async def races(tokens: int, rate: float, count: int) -> list[dict]:
                 "race": number,
                 "collections_during": len(during),
                 "longest_during_ms": round(max((p[2] for p in during), default=0.0), 1),
+                "longest_during_cpu_ms": round(max((p[3] for p in during), default=0.0), 1),
                 "longest_after_ms": round(max((p[2] for p in after), default=0.0), 1),
+                "longest_after_cpu_ms": round(max((p[3] for p in after), default=0.0), 1),
                 "policy_end_step_ms": round(tui_perf.GC_PAUSES[-1], 1)
                 if tui_perf.GC_PAUSES else None,
                 "frozen_objects": gc.get_freeze_count(),
@@ -90,7 +95,9 @@ def main() -> int:
     for row in figures:
         print("  " + ", ".join(f"{k} {v}" for k, v in row.items()))
     worst = max(max(r["longest_during_ms"], r["longest_after_ms"]) for r in figures)
-    print(f"  longest collection pause: {worst:.1f} ms (goal <= 100 ms)")
+    worst_cpu = max(max(r["longest_during_cpu_ms"], r["longest_after_cpu_ms"]) for r in figures)
+    print(f"  longest collection pause: {worst:.1f} ms wall, {worst_cpu:.1f} ms of CPU (goal <= "
+          "100 ms; on a loaded machine the wall time is mostly waiting for a core)")
     frozen = gc.get_freeze_count()
     gc.unfreeze()
     started = time.perf_counter()
