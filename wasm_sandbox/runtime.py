@@ -36,12 +36,13 @@ import platformdirs
 log = logging.getLogger(__name__)
 
 # The interpreter this project builds and ships (wasi_build/build_python_wasm.sh; inputs, flags
-# and these hashes in interpreter/BUILD.json): CPython 3.13.5 for wasm32-wasip1 at -O3, and its
-# standard library as a zip of compiled modules, preopened read-only at STDLIB_GUEST_DIR.
+# and these hashes in interpreter/BUILD.json): CPython 3.13.5 for wasm32-wasip1 at -O3 with
+# ThinLTO, and its standard library as a zip of compiled modules, preopened read-only at
+# STDLIB_GUEST_DIR.
 INTERPRETER_DIR = Path(__file__).with_name("interpreter")
-PINNED_SHA256 = "2f21bd5796857051e49032adc23a517c56be7535df19b329f86f818aee545dd6"
+PINNED_SHA256 = "c9cb7d52e8a2b403273f9405451d0132aee8c6ad5d9ac607855047fb496ab51b"
 STDLIB_ZIP = "python313.zip"
-STDLIB_SHA256 = "cdc7c1d3849721f1564a2b0d20c5a486cac56c87d180e3bb3d6844f51e68bffe"
+STDLIB_SHA256 = "d05e974129edbb6acdb82056c18a43325381540569d0472fa74f3aed1d625df8"
 STDLIB_GUEST_DIR = "/usr/local/lib"
 WASM_ENV = "CODEACT_EXPLORER_PYTHON_WASM"
 HOME_ENV = "CODEACT_EXPLORER_HOME"

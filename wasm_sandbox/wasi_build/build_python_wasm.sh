@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the sandbox's interpreter: CPython 3.13 for wasm32-wasip1, optimised (-O3, CPython's own
-# release flags), plus its standard library as a zip of compiled modules. The only way the
+# release flags, ThinLTO), plus its standard library as a zip of compiled modules. The only way the
 # shipped files in wasm_sandbox/interpreter/ are made; run it as root on Debian 12 (bookworm):
 #
 #     bash wasm_sandbox/wasi_build/build_python_wasm.sh [WORK_DIR]
@@ -33,10 +33,14 @@ PY_ORIG_SHA256=93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640
 WASI_LIBC_DEB=wasi-libc_0.0~git20241209.574b88d-2_all.deb
 WASI_LIBC_SHA256=b7716260051d289248b7667f81fa2792c125d888ff51da3fa09c6272cc0bd11d
 LLVM=19
-# CPython's configure adds its release flags (-DNDEBUG -g -O3 -Wall); we add only what makes the
-# output reproducible and small. The bundled VMware build had appended -O0.
-EXTRA_CFLAGS="-ffile-prefix-map=$WORK=/build"
-EXTRA_LDFLAGS="-Wl,--strip-debug"
+# CPython's configure adds its release flags (-DNDEBUG -g -O3 -Wall; the VMware build we used
+# before had appended -O0). On top: ThinLTO, bulk-memory (memcpy/memset as single wasm
+# instructions) and SIMD128, all enabled by default in wasmtime; measured against plain -O3 in
+# one interleaved run (load 8.8): start-up to `pass` 35 ms instead of 85 ms, the 200k dict/str
+# loop 1,020 ms instead of 1,074 ms. The prefix map and --strip-debug keep the output
+# reproducible (two builds in different folders gave the same bytes) and small.
+EXTRA_CFLAGS="-ffile-prefix-map=$WORK=/build -mbulk-memory -msimd128 -flto=thin"
+EXTRA_LDFLAGS="-Wl,--strip-debug -flto=thin -mbulk-memory -msimd128"
 
 mkdir -p "$WORK"
 cd "$WORK"
