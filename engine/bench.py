@@ -72,12 +72,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from engine.agents.codeact import SandboxFactory
 from engine.controller import Race
 from engine.events import TOKEN_SOURCES, RoundStarted, RunError, RunFinished, RunStarted
 from engine.modes import BASELINE, DEFAULT_RACE, mode
 from engine.modes import label as mode_label
 from engine.providers import PROVIDERS
 from engine.run import RunConfig
+from tasks.suite import Task
 
 # Runs in a row that could not connect (each after its own short retry window) before the
 # bench stops: a server that is down stays down for the next task, and each further run would
@@ -156,7 +158,7 @@ class ModeStats:
 
 @dataclass
 class TaskResult:
-    task: Any
+    task: Task
     modes: dict[str, ModeStats]
     article: tuple[str, int, int, int, int] | None = None
 
@@ -167,7 +169,7 @@ class TaskResult:
             article = {"tool_calling_tokens": at, "codeact_tokens": ac,
                        "savings": round(1 - ac / at, 4), "rounds": [rt, rc]}
         return {"id": self.task.id, "title": self.task.title,
-                "seed": bool(getattr(self.task, "article", False)),
+                "seed": self.task.article,
                 "prompts": self.prompts(),
                 "runs": {m: s.to_dict() for m, s in self.modes.items()},
                 "savings": {m: self.savings(m) for m in self.modes if m != BASELINE.id
@@ -284,11 +286,11 @@ def _article_averages(tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
             "savings": round(sum(r["savings"] for r in rows) / n, 4)}
 
 
-def article_row(task: Any, seed_tasks: Sequence[Any]) -> tuple[str, int, int, int, int] | None:
+def article_row(task: Task, seed_tasks: Sequence[Task]) -> tuple[str, int, int, int, int] | None:
     """The article's figures for a seed task: by its id, else by its place among the seed."""
     if task.id in ARTICLE_TASK_IDS:
         return ARTICLE_ROWS[ARTICLE_TASK_IDS.index(task.id)]
-    if not getattr(task, "article", False):
+    if not task.article:
         return None
     seeds = [t.id for t in seed_tasks if getattr(t, "article", False)]
     index = seeds.index(task.id) if task.id in seeds else -1
@@ -299,14 +301,14 @@ Progress = Callable[[str, int, int], None]  # (what is running, done, total)
 
 
 async def run_bench(
-    tasks: Sequence[Any],
+    tasks: Sequence[Task],
     config: RunConfig,
     *,
     repeat: int = 1,
     modes: Sequence[str] = DEFAULT_RACE,
     progress: Progress | None = None,
     replay_paths: dict[str, str] | None = None,
-    sandbox_factory: Callable[..., Any] | None = None,
+    sandbox_factory: SandboxFactory | None = None,
 ) -> BenchReport:
     """Run every task ``repeat`` times in each of ``modes`` (ids of ``engine.modes``, raced
     together); the report of what the races did. ``UnknownModeError`` for an unknown mode."""

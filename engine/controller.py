@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from engine.agents import Agent, StepGate
+from engine.agents.codeact import SandboxFactory
 from engine.agents.parts import new_race_id, one_sentence
 from engine.events import Event, RunError, RunFinished
 from engine.modes import DEFAULT_RACE, ModeSpec, mode
@@ -24,6 +25,7 @@ from engine.providers import ProviderOptions, make_provider
 from engine.providers.base import ChatRequest, Provider, ProviderError, StreamChunk
 from engine.run import RunConfig
 from engine.toolbox import Toolbox
+from tasks.suite import Task
 
 # (provider name, options) -> a provider; ``engine.providers.make_provider`` by default.
 ProviderFactory = Callable[[str, ProviderOptions], Provider]
@@ -58,12 +60,12 @@ class Race:
 
     def __init__(
         self,
-        task: Any,
+        task: Task,
         modes: Sequence[str] = DEFAULT_RACE,
         config: RunConfig | None = None,
         *,
         provider_factory: ProviderFactory | None = None,
-        sandbox_factory: Callable[..., Any] | None = None,
+        sandbox_factory: SandboxFactory | None = None,
     ) -> None:
         self.task = task
         self.specs: tuple[ModeSpec, ...] = tuple(mode(m) for m in dict.fromkeys(modes))

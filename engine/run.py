@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.prompts import PromptSet
+from tasks.suite import Task
 
 DEFAULT_MAX_ROUNDS = 10  # the article's round limit
 
@@ -45,11 +46,11 @@ class RunConfig:
     server_url: str | None = None
     rate: float | str | None = "default"
 
-    def rounds_for(self, task: Any) -> int:
+    def rounds_for(self, task: Task) -> int:
         """The round limit for ``task``: this config's, else the task's, else 10."""
         if self.max_rounds is not None:
             return max(1, int(self.max_rounds))
-        return int(getattr(task, "max_rounds", None) or DEFAULT_MAX_ROUNDS)
+        return task.max_rounds or DEFAULT_MAX_ROUNDS
 
     def options(self) -> dict[str, Any]:
         """The agent options as a JSON-friendly dict (for RunStarted and the run record)."""

@@ -26,6 +26,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
+from tasks.suite import Task
+
 
 class GuestFunction(TypedDict):
     """One function of the guest's ``api``: ``api.<path>(*params)`` calls the flat tool name.
@@ -98,7 +100,7 @@ class Toolbox(Protocol):
 
     def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome: ...
 
-    def judge(self, task: Any, answer: str) -> Verdict: ...
+    def judge(self, task: Task, answer: str) -> Verdict: ...
 
     def close(self) -> None: ...
 

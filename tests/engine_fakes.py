@@ -9,14 +9,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from engine.providers.base import ChatRequest, Finish, StreamChunk, TextChunk, ToolCallChunk
+from tasks.suite import Task
 
 
-def fake_task(**overrides: Any) -> SimpleNamespace:
-    values = dict(id="fake-task", title="A fake task", prompt="Find Lena Okafor's team.",
-                  max_rounds=10, tags=(), article=False, reference=(), checker="fake",
-                  params={})
+def fake_task(**overrides: Any) -> Task:
+    values: dict[str, Any] = dict(id="fake-task", title="A fake task",
+                                  prompt="Find Lena Okafor's team.", checker="fake")
     values.update(overrides)
-    return SimpleNamespace(**values)
+    return Task(**values)
 
 
 def text(reply: str) -> list[StreamChunk]:

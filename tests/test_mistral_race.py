@@ -12,7 +12,6 @@ import json
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,15 +23,14 @@ from engine.events import Retrying, RunError, RunFinished
 from engine.providers.mistral import MistralProvider
 from engine.run import RunConfig
 from engine.settings import paths
+from tasks.suite import Task
 
-TASK = SimpleNamespace(
+TASK = Task(
     id="fault-drill",
     title="Find Ada (fault drill)",
     prompt="What is Ada Lovelace's user id?",
+    checker="answer_mentions",
     max_rounds=4,
-    tags=(),
-    article=False,
-    reference=(),
 )
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from engine.events import Event
 from engine.prompts import PromptSet, load_prompts, reset_overrides, save_override
 from engine.records import RunSummary
 from engine.replay import RecordedRace
+from tasks.suite import Task
 from tui.choices import RunChoice
 from tui.pump import RaceLike
 
@@ -129,6 +129,6 @@ class Backend:
         return target
 
 
-def _task_info(task: Any, source: str) -> TaskInfo:
+def _task_info(task: Task, source: str) -> TaskInfo:
     return TaskInfo(id=task.id, title=task.title, prompt=task.prompt,
-                    article=bool(getattr(task, "article", False)), source=source)
+                    article=task.article, source=source)

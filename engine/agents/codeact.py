@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.agents.code_blocks import (
     FencedBlock,
@@ -46,9 +46,32 @@ from engine.agents.common import Agent
 from engine.agents.parts import AgentError, Reply, RunCancelled, one_sentence
 from engine.events import CodeBlock, Event, ExecutionResult, RunError
 from engine.providers.base import ChatRequest
-from engine.toolbox import ToolSourceError, api_summary
+from engine.toolbox import GuestFunction, ToolSourceError, api_summary
 
-SandboxFactory = Callable[[Callable[[str, dict[str, Any]], dict[str, Any]], Any], Any]
+if TYPE_CHECKING:
+    from wasm_sandbox.result import ExecutionResult as SandboxResult
+
+HostCall = Callable[[str, dict[str, Any]], dict[str, Any]]  # tool name, arguments -> wire dict
+
+
+class SandboxLike(Protocol):
+    """What the agent uses of a sandbox session (``wasm_sandbox.Sandbox``; fakes in tests)."""
+
+    async def arun(self, code: str) -> SandboxResult:
+        """Run ``code`` in the session's interpreter; never raises for the program's errors."""
+        ...
+
+    def interrupt(self) -> None:
+        """Stop the running program now (from any thread)."""
+        ...
+
+    def close(self) -> None:
+        """End the session and its interpreter; idempotent."""
+        ...
+
+
+# (host_call, guest API: flat tool name -> GuestFunction) -> a started sandbox session.
+SandboxFactory = Callable[[HostCall, dict[str, GuestFunction]], SandboxLike]
 
 EMPTY_OUTPUT_HINT = (
     "Hint: the program printed nothing. Only printed output comes back to you: print() the "
@@ -70,8 +93,7 @@ REPEAT_NOTE = (
 )
 
 
-def default_sandbox(host_call: Callable[[str, dict[str, Any]], dict[str, Any]],
-                    guest_api: Any) -> Any:
+def default_sandbox(host_call: HostCall, guest_api: dict[str, GuestFunction]) -> SandboxLike:
     """A ``wasm_sandbox.Sandbox`` with default limits and the user's compiled-module cache."""
     from wasm_sandbox import Sandbox
 
@@ -85,8 +107,8 @@ class CodeActAgent(Agent):
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sandbox_factory = sandbox_factory or default_sandbox
-        self.sandbox: Any = None
-        self._sandbox_start: asyncio.Task[Any] | None = None
+        self.sandbox: SandboxLike | None = None
+        self._sandbox_start: asyncio.Task[SandboxLike] | None = None
         self._ran: dict[str, int] = {}  # program_key of each program and block run -> round
         self._nudged = False
         self._tool_failure: ToolSourceError | None = None  # the source failed during a program
@@ -110,7 +132,7 @@ class CodeActAgent(Agent):
         )
         await asyncio.to_thread(self._prepare, guest_api)
 
-    def _prepare(self, guest_api: Any) -> None:
+    def _prepare(self, guest_api: dict[str, GuestFunction]) -> None:
         toolbox = self.open_tools()
         if self.spec.discovers_tools:
             api_text = ""
@@ -131,7 +153,7 @@ class CodeActAgent(Agent):
     def build_request(self) -> ChatRequest:
         return ChatRequest(model=self.provider.model, messages=list(self.messages))
 
-    async def _get_sandbox(self) -> Any:
+    async def _get_sandbox(self) -> SandboxLike:
         if self.sandbox is None and self._sandbox_start is not None:
             try:
                 self.sandbox = await self._guard(asyncio.shield(self._sandbox_start))
@@ -141,9 +163,11 @@ class CodeActAgent(Agent):
                 raise AgentError(
                     "sandbox", f"The sandbox could not start: {one_sentence(exc)}"
                 ) from exc
+        if self.sandbox is None:  # setup() did not run: a bug of the caller, said plainly
+            raise AgentError("sandbox", "The sandbox was never started.")
         return self.sandbox
 
-    async def _execute(self, code: str) -> Any:
+    async def _execute(self, code: str) -> SandboxResult:
         sandbox = await self._get_sandbox()
         try:
             result = await self._guard(sandbox.arun(code))
@@ -246,7 +270,7 @@ class CodeActAgent(Agent):
             self.sandbox = None
 
 
-def _close_when_started(task: asyncio.Task[Any]) -> None:
+def _close_when_started(task: asyncio.Task[SandboxLike]) -> None:
     if not task.cancelled() and task.exception() is None:
         with contextlib.suppress(Exception):
             task.result().close()

@@ -60,6 +60,7 @@ from engine.providers.latency import RoundTiming
 from engine.run import RunConfig
 from engine.toolbox import Toolbox, ToolSourceError
 from engine.toolboxes import open_toolbox
+from tasks.suite import Task
 
 if TYPE_CHECKING:
     from engine.modes import ModeSpec
@@ -78,7 +79,7 @@ class Agent:
 
     def __init__(
         self,
-        task: Any,
+        task: Task,
         provider: Provider,
         config: RunConfig | None = None,
         *,
@@ -95,7 +96,7 @@ class Agent:
         self.toolbox = toolbox
         self.provider = provider
         self.config = config or RunConfig()
-        self.prompts = prompts or self.config.prompts or load_prompts(getattr(task, "id", None))
+        self.prompts = prompts or self.config.prompts or load_prompts(task.id)
         self.gate = gate or StepGate()
         self.race_id = race_id or new_race_id(task.id)
         self.run_id = run_id or f"{self.race_id}-{self.mode}"
@@ -440,7 +441,7 @@ def _current_task_cancelling() -> bool:
     return bool(task is not None and task.cancelling())
 
 
-def _notices(provider: Any, request: ChatRequest, task: Any, mode: str) -> list[tuple[str, str]]:
+def _notices(provider: Any, request: ChatRequest, task: Task, mode: str) -> list[tuple[str, str]]:
     """Warnings a provider has about this run (the replay provider: recording differs)."""
     notices = getattr(provider, "notices", None)
     if not callable(notices):

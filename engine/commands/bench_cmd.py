@@ -25,6 +25,7 @@ from engine.bench_render import FORMATS
 from engine.modes import DEFAULT_RACE, MODES, UnknownModeError, parse_modes
 from engine.providers import PROVIDER_NAMES, PROVIDERS, provider_spec
 from engine.toolboxes import TOOL_SOURCES, ToolSourceError, ToolSourceSpec, mcp_source
+from tasks.suite import Task
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -254,7 +255,7 @@ class _progress:
     def __init__(self, total: int) -> None:
         self.total = total
         self._bar: Any = None
-        self._task: Any = None
+        self._task: Task | None = None
 
     def __enter__(self) -> Any:
         if not sys.stderr.isatty():

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from engine.providers.base import Provider, ProviderError
 from engine.providers.mistral import DEFAULT_MODEL as MISTRAL_DEFAULT_MODEL
@@ -30,6 +30,7 @@ from engine.providers.openai_compatible import KEY_ENV as OPENAI_KEY_ENV
 from engine.providers.openai_compatible import OpenAICompatibleProvider
 from engine.providers.replay import ReplayProvider
 from engine.providers.scripted import SCRIPTED_MODEL, ScriptedProvider
+from tasks.suite import Task
 
 if TYPE_CHECKING:
     from engine.modes import ModeSpec
@@ -50,7 +51,7 @@ class ProviderOptions:
     "default": the spec's ``default_rate`` for the server).
     """
 
-    task: Any
+    task: Task
     mode: ModeSpec
     model: str | None = None
     pace: float = 0.0

@@ -22,6 +22,7 @@ from typing import Any
 from engine.events import Event, RoundStarted, TextDelta, ToolCall, Usage
 from engine.providers.base import ChatRequest, Finish, ProviderError, StreamChunk
 from engine.providers.latency import RoundTiming, check_pace
+from tasks.suite import Task
 
 
 class ReplayProvider:
@@ -95,14 +96,14 @@ class ReplayProvider:
                 chunk = dataclasses.replace(chunk, timing=timing)
             yield chunk
 
-    def notices(self, request: ChatRequest, task: Any, mode: str) -> list[tuple[str, str]]:
+    def notices(self, request: ChatRequest, task: Task, mode: str) -> list[tuple[str, str]]:
         """Sentences saying how this run differs from the recording (empty when it does not)."""
         header = self.record.header
         found: list[tuple[str, str]] = []
         recorded_task = (header.get("task") or {}).get("id")
-        if recorded_task and recorded_task != getattr(task, "id", None):
+        if recorded_task and recorded_task != task.id:
             found.append(("replay", f"This replays a run of task {recorded_task!r}, not "
-                                    f"{getattr(task, 'id', '?')!r}; the replies will not fit."))
+                                    f"{task.id!r}; the replies will not fit."))
         if header.get("mode") and header.get("mode") != mode:
             found.append(("replay", f"This replays a {header['mode']} run in {mode} mode."))
         first = self.record.requests[0].get("messages_added", []) if self.record.requests else []

@@ -47,6 +47,7 @@ from engine.providers.program_play import (
 from engine.tokens import count_text
 from tasks.api import ApiProxy, ToolError
 from tasks.catalog import reads_only
+from tasks.suite import Task
 
 if TYPE_CHECKING:
     from engine.modes import ModeSpec
@@ -74,7 +75,7 @@ class ScriptedProvider:
     name = "scripted"
     scripted = True
 
-    def __init__(self, task: Any, mode: ModeSpec, *, pace: float = 0.0,
+    def __init__(self, task: Task, mode: ModeSpec, *, pace: float = 0.0,
                  model: str | None = None, tools: Callable[[], Toolbox] | None = None,
                  latency: LatencyModel = MISTRAL_SMALL) -> None:
         self.task = task
@@ -93,7 +94,7 @@ class ScriptedProvider:
         return str(self.task.prompt)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        if not tuple(getattr(self.task, "reference", ()) or ()):
+        if not self.task.reference:
             raise ProviderError(
                 f"The scripted provider has no reference program for task {self.task.id!r}; "
                 "add `reference` to the task or use the mistral provider.", kind="config")

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from engine.toolbox import Toolbox, ToolSourceError
 from engine.toolboxes.demos import GIT_DEMO_ID, GIT_DEMO_LABEL, GIT_DEMO_TASKS, git_demo_toolbox
 from engine.toolboxes.mcp import McpServerSpec, McpToolbox
 from engine.toolboxes.platform import PlatformToolbox
+from tasks.suite import Task
 
 DEFAULT_SOURCE = "platform"
 
@@ -32,7 +32,7 @@ class ToolSourceSpec:
     id: str
     label: str
     description: str
-    open: Callable[[Any], Toolbox]
+    open: Callable[[Task], Toolbox]
     tasks: Path | None = None
 
 
@@ -61,21 +61,21 @@ def mcp_source(command: str | None = None, url: str | None = None) -> ToolSource
                           open=lambda task: McpToolbox(spec))
 
 
-def source_for(task: Any) -> ToolSourceSpec:
+def source_for(task: Task) -> ToolSourceSpec:
     """The tool source ``task`` names (``task.tool_source``), else the mock platform; raises
     ``ToolSourceError`` for a name that is not registered."""
-    name = getattr(task, "tool_source", None) or DEFAULT_SOURCE
+    name = task.tool_source or DEFAULT_SOURCE
     if isinstance(name, Mapping):
         return mcp_source(command=name.get("mcp"), url=name.get("mcp_url"))
     try:
         return TOOL_SOURCES[name]
     except KeyError:
         raise ToolSourceError(
-            f"Task {getattr(task, 'id', '?')!r} names the tool source {name!r}, which does not "
+            f"Task {task.id!r} names the tool source {name!r}, which does not "
             f"exist; use one of {', '.join(TOOL_SOURCES)}.") from None
 
 
-def open_toolbox(task: Any) -> Toolbox:
+def open_toolbox(task: Task) -> Toolbox:
     """A fresh toolbox for one run of ``task`` (see ``source_for``)."""
     return source_for(task).open(task)
 

@@ -29,6 +29,7 @@ from engine.toolboxes.mcp import McpServerError, McpServerSpec, McpToolbox
 from tasks.checkers import check
 from tasks.demos import GIT_TASKS
 from tasks.demos.gitrepo import GitRepositoryError, build_repository
+from tasks.suite import Task
 
 GIT_DEMO_ID = "demo-git"
 GIT_DEMO_LABEL = "mcp-server-git on a generated repository"
@@ -43,7 +44,7 @@ def git_demo_state(toolbox: McpToolbox) -> dict[str, Any]:
             "head": head.value if head.ok else ""}
 
 
-def _judge(task: Any, answer: str, toolbox: McpToolbox) -> Verdict:
+def _judge(task: Task, answer: str, toolbox: McpToolbox) -> Verdict:
     try:
         state = git_demo_state(toolbox)
     except McpServerError as exc:
@@ -52,7 +53,7 @@ def _judge(task: Any, answer: str, toolbox: McpToolbox) -> Verdict:
     return Verdict(bool(verdict.success), list(verdict.reasons))
 
 
-def git_demo_toolbox(task: Any = None, *, call_timeout: float | None = None) -> McpToolbox:
+def git_demo_toolbox(task: Task | None = None, *, call_timeout: float | None = None) -> McpToolbox:
     """A fresh demo repository and an ``mcp-server-git`` serving it (see the module docstring).
 
     Raises ``McpServerError`` (one sentence) if the repository cannot be built or the server

@@ -57,6 +57,7 @@ from engine.render_python import (
 )
 from engine.toolbox import GuestFunction, ToolOutcome, ToolSourceError, Verdict
 from tasks.checkers import check
+from tasks.suite import Task
 
 if TYPE_CHECKING:
     import mcp_types
@@ -458,14 +459,14 @@ class McpToolbox:
                     "MCP tool result.")
         return f"The call to {name} on the MCP server {self.name} failed: {_clip(str(exc), 160)}."
 
-    def judge(self, task: Any, answer: str) -> Verdict:
+    def judge(self, task: Task, answer: str) -> Verdict:
         """The verdict of the source's checker, else the task's answer-only checks."""
         if self._judge is not None:
             return self._judge(task, answer, self)
         return answer_only_verdict(task, answer)
 
 
-def answer_only_verdict(task: Any, answer: str) -> Verdict:
+def answer_only_verdict(task: Task, answer: str) -> Verdict:
     """A task's checker run on the answer alone (no state): for sources with no checker."""
     verdict = check(task, answer, {}, {})
     return Verdict(bool(verdict.success), list(verdict.reasons))

@@ -15,6 +15,7 @@ from tasks.checkers import check
 from tasks.dataset import initial_dataset
 from tasks.platform import Platform, new_platform
 from tasks.render import mistral_tools, python_api_text
+from tasks.suite import Task
 
 
 class PlatformToolbox:
@@ -46,7 +47,7 @@ class PlatformToolbox:
         outcome = self.platform.call(name, arguments)
         return ToolOutcome(ok=outcome.ok, value=outcome.value, error=outcome.error)
 
-    def judge(self, task: Any, answer: str) -> Verdict:
+    def judge(self, task: Task, answer: str) -> Verdict:
         """The task's checker on the answer and the final state (``tasks.checkers``)."""
         verdict = check(task, answer, initial_dataset(), self.platform)
         return Verdict(bool(verdict.success), list(verdict.reasons))

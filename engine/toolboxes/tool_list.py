@@ -30,6 +30,7 @@ from engine.render_python import (
     python_api_text,
 )
 from engine.toolbox import GuestFunction, ToolOutcome, Verdict
+from tasks.suite import Task
 
 
 class ToolListError(Exception):
@@ -151,7 +152,7 @@ class StaticToolbox:
         return ToolOutcome(ok=False, error=f"{tool.name!r} is only a description in "
                            f"{self._list.label}; nothing runs it here.")
 
-    def judge(self, task: Any, answer: str) -> Verdict:
+    def judge(self, task: Task, answer: str) -> Verdict:
         return Verdict(False, ["A static tool list has no state to judge the answer against."])
 
     def close(self) -> None:
