@@ -18,9 +18,18 @@ What a program sees, besides the builtins:
   Ranking: functions matching more of the words first (common words like "a", "of" left
   out), then a word found in the path counts three times one found in the doc or signature;
   ties keep the API's order. Deterministic.
+- Async programs run: ``asyncio.run(main())``, top-level ``await`` (the session keeps one loop
+  for it, as a notebook does), ``await api.x.y(...)``, and API calls given to
+  ``asyncio.gather``, ``create_task`` or ``wait_for``. An API call happens when it is made (its
+  value is also awaitable), so gathered calls run one after another. The loop has no selector
+  (WASI has no socketpair): only timers wake it, and awaiting what nothing can finish is a
+  ``RuntimeError``. asyncio is imported (tens of ms) only for programs that say async/await.
 - ``help(api.x.y)`` prints that function's signature and doc; ``help(api.x)`` prints what a
   namespace holds (functions with signature and doc, sub-namespaces with their names);
   ``help("api.x.y")`` works too. Other objects get the standard help (pydoc, imported then).
+
+Tracebacks and warnings show the program's own lines only, as ``<code>`` (earlier runs as
+``<code of run N>``), never this driver or the standard library.
 
 Only builtin modules are imported here (``_json``, ``_ast``): importing ``json`` or
 ``traceback`` costs tens of milliseconds of interpreter start-up inside WebAssembly.
@@ -208,6 +217,31 @@ def _host_call(name: str, args: "dict[str, Any]") -> "Any":
     raise ToolError(payload if isinstance(payload, str) else f"{name} failed")
 
 
+def _await_self(self: object) -> "Any":
+    # "await value" is done at once and gives the value: the call already happened.
+    return self
+    yield
+
+
+def _awaitable_type(base: type) -> type:
+    """``base`` that can also be awaited, named like ``base`` (error messages say "dict").
+
+    Dicts and lists get an identity hash: ``asyncio.gather`` keys its arguments in a dict.
+    """
+    body: dict[str, object] = {"__slots__": (), "__await__": _await_self,
+                               "__module__": "builtins"}
+    if base.__hash__ is None:
+        body["__hash__"] = object.__hash__
+    return type(base.__name__, (base,), body)
+
+
+# What an API function returns is its value, and also awaitable (``await api.users.get(1)``,
+# ``asyncio.gather(api.a(), api.b())``, ``asyncio.create_task(api.a())``), as models used to
+# async SDKs write; the call itself has already happened. None and bools cannot be
+# subclassed: the await rewrite (``_await_any``) covers ``await`` on those.
+_AWAITABLE = {base: _awaitable_type(base) for base in (dict, list, str, int, float)}
+
+
 class ApiFunction:
     # api.<path>(...): one host call with the flat tool name, arguments by parameter name.
     # (No class docstring: each instance's __doc__ slot holds the tool's one-line doc.)
@@ -234,7 +268,9 @@ class ApiFunction:
             if key in merged:
                 raise TypeError(f"{self._path}() got multiple values for argument '{key}'")
             merged[key] = value
-        return _host_call(self._name, merged)
+        value = _host_call(self._name, merged)
+        wrap = _AWAITABLE.get(type(value))
+        return wrap(value) if wrap is not None else value
 
     def __repr__(self) -> str:
         return f"<function {self._signature}>"
@@ -444,8 +480,8 @@ def _format_one(exc: BaseException) -> str:
     tb: TracebackType | None = exc.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_filename != "<string>":  # "<string>" is this driver
-            frames.append((code.co_filename, tb.tb_lineno, code.co_name))
+        if code.co_filename in _sources:  # the program's own lines: not this driver's
+            frames.append((code.co_filename, tb.tb_lineno, code.co_name))  # nor the stdlib's
         tb = tb.tb_next
     if frames:
         out.append("Traceback (most recent call last):")
@@ -507,19 +543,152 @@ def _format_exc(exc: "BaseException | None") -> str:
     return text if len(text) <= 8000 else text[:3000] + "\n  ...\n" + text[-4000:]
 
 
+# -- async programs ----------------------------------------------------------------------
+# WASI has no socketpair, so asyncio's default loop cannot even be created. Programs that
+# mention async get a loop without a selector: nothing but timers can wake it (no sockets, no
+# threads), so it sleeps until the next timer, and a wait on nothing is an error, not a hang.
+
+_loop: "list[Any]" = [None]  # the loop that runs top-level await, kept across runs (notebook)
+
+
+def _install_asyncio() -> "Any":
+    """Make ``asyncio.run`` and friends work; the first call imports asyncio (tens of ms)."""
+    if _loop[0] is not None:
+        return _loop[0]
+    import asyncio
+
+    class _Timers:
+        def select(self, timeout: float | None = None) -> "list[Any]":
+            if timeout is None:
+                raise RuntimeError(
+                    "the program awaits something that nothing can finish (the sandbox has no "
+                    "sockets, threads or subprocesses; only timers and API calls complete)"
+                )
+            if timeout > 0:
+                time.sleep(timeout)
+            return []
+
+        def close(self) -> None:
+            pass
+
+    class SandboxEventLoop(asyncio.BaseEventLoop):
+        def __init__(self) -> None:
+            super().__init__()
+            self._selector = _Timers()
+
+        def _process_events(self, event_list: "list[Any]") -> None:
+            pass
+
+        def _write_to_self(self) -> None:
+            pass
+
+        def create_task(self, coro: "Any", **kwargs: "Any") -> "Any":
+            # An API function's result is awaitable but not a coroutine; tasks need one.
+            if not asyncio.iscoroutine(coro) and hasattr(type(coro), "__await__"):
+                coro = _as_coroutine(coro)
+            return super().create_task(coro, **kwargs)
+
+    class _Policy(asyncio.events.BaseDefaultEventLoopPolicy):
+        _loop_factory = SandboxEventLoop
+
+    asyncio.set_event_loop_policy(_Policy())  # type: ignore[abstract]  # (typeshed: child watchers)
+    _loop[0] = SandboxEventLoop()
+    return _loop[0]
+
+
+async def _as_coroutine(awaitable: "Any") -> "Any":
+    return await awaitable
+
+
+def _await_any(value: object) -> object:
+    """What ``await value`` awaits: ``value`` itself when it can be awaited, else a finished
+    awaitable giving ``value`` (so ``await`` on a plain result, e.g. None, is not an error)."""
+    if hasattr(type(value), "__await__"):
+        return value
+    return _Done(value)
+
+
+class _Done:
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __await__(self) -> "Any":
+        return self.value
+        yield
+
+
+def _rewrite_awaits(node: "Any") -> None:
+    """``await x`` becomes ``await _await_any(x)``, everywhere in the tree (``_ast`` only)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if type(item).__name__ == "Await":
+            inner = item.value
+            where: dict[str, Any] = {k: getattr(inner, k, None) for k in
+                     ("lineno", "col_offset", "end_lineno", "end_col_offset")}
+            name = _ast.Name(id="_await_any", ctx=_ast.Load(), **where)
+            item.value = _ast.Call(func=name, args=[inner], keywords=[], **where)
+            stack.append(inner)
+            continue
+        for field in item._fields:
+            child = getattr(item, field, None)
+            if isinstance(child, list):
+                stack.extend(c for c in child if isinstance(c, _ast.AST))
+            elif isinstance(child, _ast.AST):
+                stack.append(child)
+
+
+_TOP_LEVEL_AWAIT = 0x2000  # ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+_CO_COROUTINE = 0x80
+
+
+def _run_code(code: "Any", env: "dict[str, Any]") -> "Any":
+    """exec/eval ``code``; code with top-level await runs to its end on the session's loop."""
+    result = eval(code, env)
+    if code.co_flags & _CO_COROUTINE:
+        result = _loop[0].run_until_complete(result)
+    return result
+
+
 def _execute(code: str, env: "dict[str, Any]") -> None:
     _run[0] += 1
     path = f"<code#{_run[0]}>"
     _sources[path] = code.splitlines()
-    tree: Any = compile(code, path, "exec", 0x400)  # PyCF_ONLY_AST: find a trailing expression
+    # PyCF_ONLY_AST: find a trailing expression, and rewrite awaits in programs that have any.
+    tree: Any = compile(code, path, "exec", 0x400 | _TOP_LEVEL_AWAIT)
+    if "async" in code or "await" in code:
+        _install_asyncio()
+        env["_await_any"] = _await_any
+        if "await" in code:
+            _rewrite_awaits(tree)
     last = None
     if tree.body and type(tree.body[-1]).__name__ == "Expr":
         last = tree.body.pop()
-    exec(compile(tree, path, "exec"), env)
+    _run_code(compile(tree, path, "exec", _TOP_LEVEL_AWAIT), env)
     if last is not None:
-        value = eval(compile(_ast.Expression(body=last.value), path, "eval"), env)
+        expression = _ast.Expression(body=last.value)
+        value = _run_code(compile(expression, path, "eval", _TOP_LEVEL_AWAIT), env)
+        if _loop[0] is not None and type(value).__name__ == "coroutine":
+            value = _loop[0].run_until_complete(value)  # a last line "main()" meant to run it
         if value is not None:
             print(repr(value))
+
+
+def _show_warning(message: "Warning | str", category: "type[Warning]", filename: str,
+                  lineno: int, file: "Any" = None, line: str | None = None) -> None:
+    """A warning as one line at the program's own line (no driver path, no tracemalloc hint)."""
+    where = f"{_display_name(filename)}:{lineno}: " if filename in _sources else ""
+    text = f"{where}{category.__name__}: {message}\n"
+    source = _source_line(filename, lineno)
+    (file or sys.stderr).write(text + (f"  {source}\n" if source else ""))
+
+
+def _quiet_warnings() -> None:
+    import warnings  # about 1 ms inside WebAssembly
+
+    warnings.showwarning = _show_warning
 
 
 def _main() -> None:
@@ -540,6 +709,7 @@ def _main() -> None:
     sys.stdout = sys.stderr = _out
     sys.stdin = io.StringIO("")  # input() sees end of file instead of stealing bridge bytes
     _write(b"r\n")
+    _quiet_warnings()  # after "r": it overlaps with the app sending the first program
     while True:
         text = _readline()
         if text[:1] != "x":
