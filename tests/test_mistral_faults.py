@@ -311,3 +311,13 @@ async def test_the_sdk_itself_does_not_retry_without_a_retry_config(server):
     server.enqueue(error_reply(503), text_reply("never reached"))
     error = await failure(provider(server, max_retries=0))
     assert error.kind == "server" and len(server.requests) == 1
+
+
+async def test_a_stream_broken_after_its_finish_reason_is_a_whole_reply(server):
+    finished = text_reply("All done.")
+    finished.cut_after = len(finished.chunks)  # every chunk, then a broken connection
+    finished.framing = "chunked"
+    server.enqueue(finished)
+    chunks = reply_items(await collect(provider(server)))
+    assert text_of(chunks) == "All done." and chunks[-1].reason == "stop"
+    assert not any(isinstance(c, RetryNotice) for c in chunks) and len(server.requests) == 1

@@ -211,3 +211,13 @@ def test_the_bench_table_labels_the_local_count_approximate_for_another_model(
               "tool_calling", "--tasks", "user-team-info", "--no-record"])
     out = capsys.readouterr().out
     assert "local Tekken count (approximate)" in out
+
+
+async def test_a_stream_broken_after_its_finish_reason_is_a_whole_reply(server):
+    finished = dialect_reply("no_usage", "All done.")
+    finished.cut_after = len(finished.chunks)
+    finished.framing = "chunked"
+    server.enqueue(finished)
+    chunks = await collect(provider(server), ChatRequest("m", MESSAGES))
+    assert chunks[-1].reason == "stop" and len(server.requests) == 1
+    assert not any(isinstance(c, RetryNotice) for c in chunks)

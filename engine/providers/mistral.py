@@ -186,6 +186,10 @@ class MistralProvider:
                 yield RawChunk(data)
                 for piece in assembly.feed(data):
                     yield piece
+        except httpx2.TransportError:
+            if assembly.finish_reason is None:
+                raise
+            # The reply had finished (only a usage chunk or [DONE] was lost): it is whole.
         finally:
             await events.close()
         for final in assembly.end():

@@ -184,6 +184,10 @@ class OpenAICompatibleProvider:
                 yield RawChunk(data)
                 for piece in assembly.feed(data):
                     yield piece
+        except (httpx2.TransportError, _sdk().APIConnectionError):
+            if assembly.finish_reason is None:
+                raise
+            # The reply had finished (only a usage chunk or [DONE] was lost): it is whole.
         finally:
             await stream.close()
         for final in assembly.end():
