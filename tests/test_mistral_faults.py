@@ -321,3 +321,33 @@ async def test_a_stream_broken_after_its_finish_reason_is_a_whole_reply(server):
     chunks = reply_items(await collect(provider(server)))
     assert text_of(chunks) == "All done." and chunks[-1].reason == "stop"
     assert not any(isinstance(c, RetryNotice) for c in chunks) and len(server.requests) == 1
+
+
+async def test_a_connection_that_times_out_is_a_server_that_cannot_be_reached():
+    import httpx2
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectTimeout("timed out", request=request)
+
+    client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+    prov = MistralProvider(api_key="k", async_client=client, rate=None, backoff_initial=0.05,
+                           connect_window=0.2)
+    error = await failure(prov)
+    await client.aclose()
+    assert error.kind == "network" and "connection timed out" in str(error)
+
+
+async def test_connecting_has_its_own_shorter_timeout(server):
+    from engine.providers.transport import CONNECT_TIMEOUT_S
+
+    server.enqueue(text_reply("ok"))
+    prov = provider(server, timeout_ms=60_000)
+    seen: list[dict] = []
+
+    async def spy(request) -> None:  # type: ignore[no-untyped-def]
+        seen.append(dict(request.extensions["timeout"]))
+
+    prov._get_sdk()
+    prov._client.event_hooks["request"].append(spy)  # runs after the provider's own hook
+    await collect(prov)
+    assert seen == [{"connect": CONNECT_TIMEOUT_S, "read": 60.0, "write": 60.0, "pool": 60.0}]

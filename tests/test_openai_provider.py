@@ -221,3 +221,18 @@ async def test_a_stream_broken_after_its_finish_reason_is_a_whole_reply(server):
     chunks = await collect(provider(server), ChatRequest("m", MESSAGES))
     assert chunks[-1].reason == "stop" and len(server.requests) == 1
     assert not any(isinstance(c, RetryNotice) for c in chunks)
+
+
+async def test_a_connection_that_times_out_is_a_server_that_cannot_be_reached():
+    import httpx2
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectTimeout("timed out", request=request)
+
+    client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+    prov = OpenAICompatibleProvider(base_url="http://127.0.0.1:9", http_client=client,
+                                    backoff_initial=0.05, connect_window=0.2)
+    with pytest.raises(ProviderError) as info:
+        await collect(prov, ChatRequest("m", MESSAGES))
+    await client.aclose()
+    assert info.value.kind == "network" and "connection timed out" in str(info.value)

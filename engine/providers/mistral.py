@@ -24,12 +24,14 @@ from mistralai.client.utils.eventstreaming import EventStreamAsync
 from engine.providers.assembly import ReplyAssembly
 from engine.providers.base import ChatRequest, ProviderError, RawChunk, StreamChunk
 from engine.providers.transport import (
+    CONNECT_TIMEOUT_S,
     Attempt,
     RequestPacer,
     RetryPolicy,
     account_of,
     connection_cause,
     interval_for,
+    is_connect_timeout,
     is_local_url,
     retry_after_seconds,
     shared_pacer,
@@ -61,6 +63,15 @@ def default_rate(server_url: str | None) -> float | None:
         return None
     host = (server_url or DEFAULT_SERVER).lower()
     return HOSTED_RATE if "mistral.ai" in host else None
+
+
+async def _bound_connecting(request: httpx2.Request) -> None:
+    """Give connecting its own, shorter bound: the SDK sets ``timeout_ms`` for every phase of
+    a request, so a host that drops packets would hold each attempt for the whole of it."""
+    timeout = dict(request.extensions.get("timeout") or {})
+    connect = timeout.get("connect")
+    timeout["connect"] = CONNECT_TIMEOUT_S if connect is None else min(connect, CONNECT_TIMEOUT_S)
+    request.extensions["timeout"] = timeout
 
 
 def _decode_event(raw: str) -> Any:
@@ -137,7 +148,8 @@ class MistralProvider:
             from mistralai.client import Mistral
 
             if self._client is None:
-                self._client = httpx2.AsyncClient(follow_redirects=True)
+                self._client = httpx2.AsyncClient(
+                    follow_redirects=True, event_hooks={"request": [_bound_connecting]})
             self._sdk = Mistral(
                 api_key=self._key,
                 server_url=self.server_url,
@@ -261,7 +273,7 @@ class MistralProvider:
                 kind="bad_request",
                 details=details,
             )
-        if isinstance(exc, httpx2.TimeoutException):
+        if isinstance(exc, httpx2.TimeoutException) and not is_connect_timeout(exc):
             waited = f"{self.timeout_ms / 1000:g} s"
             return ProviderError(
                 f"Mistral's reply stalled for {waited} mid-way{tries}." if mid_stream else

@@ -26,12 +26,14 @@ import httpx2
 from engine.providers.assembly import ReplyAssembly
 from engine.providers.base import ChatRequest, ProviderError, RawChunk, StreamChunk
 from engine.providers.transport import (
+    CONNECT_TIMEOUT_S,
     Attempt,
     RequestPacer,
     RetryPolicy,
     account_of,
     connection_cause,
     interval_for,
+    is_connect_timeout,
     retry_after_seconds,
     shared_pacer,
     stream_with_retries,
@@ -137,7 +139,7 @@ class OpenAICompatibleProvider:
             seconds = self.timeout_ms / 1000
             self._client = openai.AsyncOpenAI(
                 api_key=self._key or NO_KEY, base_url=self.base_url, max_retries=0,
-                timeout=httpx2.Timeout(seconds, connect=min(seconds, 10.0)),
+                timeout=httpx2.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT_S)),
                 http_client=self._http)
         return self._client
 
@@ -241,7 +243,8 @@ class OpenAICompatibleProvider:
             return ProviderError(
                 f"The server at {where} refused the request (HTTP {status})"
                 f"{': ' + detail if detail else ''}.", kind="bad_request", details=details)
-        if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
+        if (isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException)
+                and not is_connect_timeout(exc)):
             waited = f"{self.timeout_ms / 1000:g} s"
             return ProviderError(
                 f"The reply from {where} stalled for {waited} mid-way{tries}." if mid_stream
@@ -251,7 +254,7 @@ class OpenAICompatibleProvider:
             return ProviderError(
                 f"The connection to {where} broke mid-reply{tries}; the round can be retried.",
                 kind="truncated", retryable=True, details=details)
-        if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
+        if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):  # incl. connect
             return ProviderError(
                 f"Could not reach the server at {where}{tries} ({connection_cause(exc)}); "
                 "check that it is running and the URL is right.",

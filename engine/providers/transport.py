@@ -31,6 +31,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx2
+
 from engine.providers.base import ErrorKind, ProviderError, RetryNotice, StreamChunk
 
 RETRYABLE: frozenset[ErrorKind] = frozenset(
@@ -170,9 +172,29 @@ def retry_after_seconds(headers: Any) -> float | None:
         return None
 
 
+# Seconds a connection may take to open. A host that drops packets would otherwise hold each
+# attempt for the whole read timeout (60 s) before the connection window could end it.
+CONNECT_TIMEOUT_S = 5.0
+
+
+def is_connect_timeout(exc: BaseException) -> bool:
+    """True when the connection itself timed out (somewhere in the chain of causes): the
+    server could not be reached, as with a refused connection."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, httpx2.ConnectTimeout):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def connection_cause(exc: BaseException) -> str:
     """Why a connection failed, in a few words, from the chain of causes: "connection
     refused", "host name not found", or the operating system's text for the error number."""
+    if is_connect_timeout(exc):
+        return "connection timed out"
     seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
