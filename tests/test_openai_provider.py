@@ -236,3 +236,14 @@ async def test_a_connection_that_times_out_is_a_server_that_cannot_be_reached():
         await collect(prov, ChatRequest("m", MESSAGES))
     await client.aclose()
     assert info.value.kind == "network" and "connection timed out" in str(info.value)
+
+
+def test_openai_s_own_api_without_a_key_is_one_config_sentence(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ProviderError) as info:
+        OpenAICompatibleProvider()
+    assert info.value.kind == "config" and "--server-url" in str(info.value)
+    assert "OPENAI_API_KEY" in str(info.value) and "\n" not in str(info.value)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    assert OpenAICompatibleProvider().base_url == "https://api.openai.com/v1"

@@ -96,7 +96,8 @@ class OpenAICompatibleProvider:
     """Streams replies from an OpenAI-compatible chat-completions server.
 
     ``base_url`` defaults to ``$OPENAI_BASE_URL``, else OpenAI's API (a URL without a path gets
-    ``/v1``); ``api_key`` to ``$OPENAI_API_KEY`` (optional: local servers need none); ``model``
+    ``/v1``); ``api_key`` to ``$OPENAI_API_KEY`` (optional: local servers need none; OpenAI's
+    own API without one is a ``ProviderError(kind="config")``); ``model``
     to ``$OPENAI_MODEL``, else ``gpt-4o-mini``. ``rate`` is requests per second (None: no
     pacing). Timeouts and retries as ``MistralProvider``'s.
     """
@@ -123,6 +124,11 @@ class OpenAICompatibleProvider:
         self.base_url = normalise_base_url(base_url or os.environ.get(BASE_URL_ENV))
         key = api_key if api_key is not None else os.environ.get(KEY_ENV, "")
         self._key = key.strip() or None
+        if self._key is None and self.base_url == DEFAULT_BASE_URL:
+            raise ProviderError(
+                f"No server for the openai provider: give a local server's URL with "
+                f"--server-url (or {BASE_URL_ENV}), or set {KEY_ENV} for OpenAI's own API.",
+                kind="config")
         self.timeout_ms = timeout_ms
         self.policy = RetryPolicy(max(0, max_retries), backoff_initial, backoff_max,
                                   max_retry_after, connect_window)
