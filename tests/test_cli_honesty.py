@@ -71,3 +71,14 @@ def test_bench_pace_zero_still_runs(capsys) -> None:
                  "--no-record"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["tasks"][0]["runs"]["tool_calling"]["success"]
+
+
+@pytest.mark.parametrize("argv", [["--provider", "openai"], ["bench", "--provider", "openai"]])
+def test_openai_without_a_server_or_a_key_is_said_once_before_anything_starts(
+    argv: list[str], capsys, monkeypatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert main(argv) == 2
+    line = _one_sentence(capsys.readouterr().err)
+    assert "--server-url or OPENAI_BASE_URL" in line and "OPENAI_API_KEY" in line

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.commands import doctor_cmd
+from engine.providers import PROVIDERS
 from tui.cli import main
 
 
@@ -117,5 +118,18 @@ def test_build_cache_flag_builds_through_the_sandbox_runtime(capsys, monkeypatch
 
 def test_every_check_is_one_line():
     checks = doctor_cmd.run_checks()
-    assert len(checks) == 8
+    live = sum(1 for p in PROVIDERS.values() if p.live and p.key_env)
+    assert len(checks) == 7 + live
     assert all("\n" not in c.line() for c in checks)
+
+
+def test_every_live_provider_of_the_registry_gets_its_line(capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    _, lines = run(capsys)
+    openai = line(lines, "OPENAI_API_KEY")
+    assert openai.startswith("note ") and "OPENAI_BASE_URL" in openai
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434")
+    _, lines = run(capsys)
+    assert line(lines, "OPENAI_API_KEY").startswith("ok ")
+    assert "127.0.0.1:11434" in line(lines, "OPENAI_API_KEY")

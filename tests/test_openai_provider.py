@@ -167,8 +167,12 @@ def test_the_registry_entry(monkeypatch):
     spec = provider_spec("openai")
     assert spec.live and spec.local_counts == "approximate" and spec.key_env == "OPENAI_API_KEY"
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    assert spec.missing() is None  # a local server needs no key
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    # Neither a key nor a server of your own: one sentence that says both ways out.
+    assert "--server-url or OPENAI_BASE_URL" in (spec.missing() or "")
+    assert spec.missing("http://127.0.0.1:11434") is None  # a local server needs no key
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434")
+    assert spec.missing() is None
     made = make_provider("openai", ProviderOptions(task=None, mode=mode("codeact"),
                                                    model="llama3.1"))
     assert made.base_url == "http://127.0.0.1:11434/v1" and made.model == "llama3.1"

@@ -113,7 +113,7 @@ def check_flags(args: argparse.Namespace) -> str | None:
     if args.model is not None and not spec.live:
         return (f"--model is for a live model; the {spec.name} agent is not a model (set "
                 f"{MISTRAL_KEY_ENV} and use --provider mistral to pick a model).")
-    missing = spec.missing()
+    missing = spec.missing(args.server_url)
     if missing:
         return missing
     if args.task_file is not None and not args.task_file.is_file():

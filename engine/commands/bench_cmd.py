@@ -173,10 +173,10 @@ def _replay_paths(tasks: list[Any], modes: tuple[str, ...],
     return {t.id: newest[t.id].run_id for t in tasks}
 
 
-def _check_provider(name: str) -> None:
+def _check_provider(name: str, server_url: str | None) -> None:
     from engine.cli import UserError
 
-    missing = provider_spec(name).missing()
+    missing = provider_spec(name).missing(server_url)
     if missing:
         raise UserError(missing)
 
@@ -221,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
                        parallel_tool_calls=args.parallel_tool_calls, record=not args.no_record,
                        max_rounds=args.max_rounds, server_url=args.server_url or None,
                        rate=parse_rate_flag(args.rate), prompts=prompts)
-    _check_provider(args.provider)
+    _check_provider(args.provider, args.server_url)
     replay = None
     replays = provider_spec(args.provider).replays
     if args.replay is not None and not replays:

@@ -1,9 +1,10 @@
 """`doctor`: check what the app needs, one line per check, with how to fix what is wrong.
 
 Checks: python.wasm is there and is the verified build, its compiled cache, the Tekken
-tokenizer loads, ``MISTRAL_API_KEY`` is set (never its value), the config/data/cache folders
-are writable, and a user price file (if any) reads. Exit status 1 when any check is a problem;
-a note (no key, cache not built yet) does not fail: the offline defaults work without them.
+tokenizer loads, each live provider's key is set (never its value) or its server URL is, the
+config/data/cache folders are writable, and a user price file (if any) reads. Exit status 1
+when any check is a problem; a note (no key, cache not built yet) does not fail: the offline
+defaults work without them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from engine.providers import PROVIDERS
 from engine.settings import paths
 
-KEY_ENV = "MISTRAL_API_KEY"
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 
 
@@ -143,19 +144,34 @@ def check_tokenizer() -> Check:
     return Check(name, OK, f"{label} loads ({took:.1f} s).")
 
 
-def check_key() -> Check:
-    name = KEY_ENV
-    value = os.environ.get(KEY_ENV)
-    if value is None or not value.strip():
-        return Check(
-            name,
-            NOTE,
-            "not set; the mistral provider needs it, the offline scripted provider does not.",
-            f"export {KEY_ENV}=<your key> to race a live model.",
-        )
-    if value != value.strip():
-        return Check(name, NOTE, "set (value not shown), with spaces or newlines around it.")
-    return Check(name, OK, "set (value not shown).")
+def check_keys() -> list[Check]:
+    """One line per live provider of the registry: its key (never its value) or, for a
+    provider whose key is optional on a server of your own, its server URL."""
+    checks: list[Check] = []
+    for spec in PROVIDERS.values():
+        if not spec.live or not spec.key_env:
+            continue
+        name = spec.key_env
+        value = os.environ.get(name)
+        if value is not None and value.strip():
+            if value != value.strip():
+                checks.append(Check(name, NOTE,
+                                    "set (value not shown), with spaces or newlines around it."))
+            else:
+                checks.append(Check(name, OK, "set (value not shown)."))
+            continue
+        missing = spec.missing()
+        if missing is None and spec.server_url_env:
+            url = os.environ.get(spec.server_url_env, "")
+            checks.append(Check(name, OK, f"not set; the {spec.name} provider talks to "
+                                          f"{url} ({spec.server_url_env}), which needs none."))
+            continue
+        how = (f"export {name}=<your key>" + (f" or {spec.server_url_env}=<your server>"
+                                              if spec.server_url_env else ""))
+        checks.append(Check(name, NOTE, f"not set; the {spec.name} provider needs it, the "
+                                        "offline scripted provider does not.",
+                            f"{how} to race a live model."))
+    return checks
 
 
 def _writable(folder: Path) -> str | None:
@@ -207,7 +223,7 @@ def run_checks(build_cache: bool = False) -> list[Check]:
         check_wasm,
         lambda: check_cache(build_cache),
         check_tokenizer,
-        check_key,
+        check_keys,
         check_folders,
         check_prices,
     ]

@@ -88,6 +88,9 @@ class ProviderSpec:
     make: Callable[[ProviderOptions], Provider]
     key_env: str | None = None
     key_required: bool = True
+    # Where its server URL comes from when no --server-url is given; a provider whose key is
+    # needed only for its hosted default (OpenAI's API) names it, so ``missing`` can tell.
+    server_url_env: str | None = None
     local_counts: LocalCounts = "exact"
     paced: bool = False
     replays: bool = False
@@ -101,13 +104,24 @@ class ProviderSpec:
             return self.default_rate(server_url) if self.default_rate else None
         return float(rate) if isinstance(rate, int | float) and rate > 0 else None
 
-    def missing(self) -> str | None:
-        """One sentence saying what this provider lacks to start (its key), or None."""
-        if (self.key_env and self.key_required
-                and not os.environ.get(self.key_env, "").strip()):
+    def missing(self, server_url: str | None = None) -> str | None:
+        """One sentence saying what this provider lacks to start, or None.
+
+        A provider with ``key_required`` needs its key; one with ``server_url_env`` (whose key
+        is optional on a server of your own) needs either the key or a server URL
+        (``server_url``, the ``--server-url`` flag, or that variable)."""
+        if not self.key_env or os.environ.get(self.key_env, "").strip():
+            return None
+        if self.key_required:
             return (f"The {self.name} provider needs an API key: set {self.key_env}, or use "
                     "the offline scripted provider (--provider scripted).")
-        return None
+        if self.server_url_env is None:
+            return None
+        if (server_url or "").strip() or os.environ.get(self.server_url_env, "").strip():
+            return None
+        return (f"The {self.name} provider needs a server URL (--server-url or "
+                f"{self.server_url_env}) for a server of your own, or {self.key_env} for the "
+                "hosted API.")
 
 
 def _scripted(o: ProviderOptions) -> Provider:
@@ -153,7 +167,7 @@ _SPECS: tuple[ProviderSpec, ...] = (
                     "APIs) through the openai SDK; --server-url or OPENAI_BASE_URL, optional "
                     "OPENAI_API_KEY",
         live=True, default_model=OPENAI_DEFAULT_MODEL, make=_openai, key_env=OPENAI_KEY_ENV,
-        key_required=False, local_counts="approximate",
+        key_required=False, server_url_env=OPENAI_BASE_URL_ENV, local_counts="approximate",
     ),
     ProviderSpec(
         name="replay", label="Replay",
