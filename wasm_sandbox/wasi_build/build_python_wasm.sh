@@ -14,7 +14,11 @@
 #   - a build Python of the same minor version (3.13), found as python3.13 on PATH or given
 #     in $BUILD_PYTHON: CPython cross-builds freeze their start-up modules with it.
 # Debian's trixie lists are read through a private apt configuration under WORK_DIR, so the
-# machine's own apt sources are left as they were.
+# machine's own apt sources are left as they were. The mirror is the machine's own: the URI of the
+# first `deb` entry for bookworm in its apt configuration (as `apt-get indextargets` reads it from
+# /etc/apt/sources.list and /etc/apt/sources.list.d/, either format), with the suite trixie;
+# set $DEBIAN_MIRROR to use another. No mirror is named here: the inputs are checked by hash, so
+# the output does not depend on which mirror served them.
 #
 # Output (wasm_sandbox/interpreter/): python.wasm, lib/python313.zip (the stdlib, .pyc only,
 # stored uncompressed: the guest has no zlib), BUILD.json (inputs, flags, hashes). Then update
@@ -53,11 +57,19 @@ if ! command -v clang-$LLVM >/dev/null || ! command -v wasm-ld-$LLVM >/dev/null 
     libclang-rt-$LLVM-dev-wasm32 llvm-$LLVM
 fi
 
+# The machine's Debian mirror: the first `deb` index target of the bookworm suite.
+MIRROR="${DEBIAN_MIRROR:-$(apt-get indextargets --format '$(TARGET_OF) $(RELEASE) $(REPO_URI)' \
+  | awk '$1 == "deb" && $2 == "bookworm" { print $3; exit }')}"
+if [ -z "$MIRROR" ]; then
+  echo "No 'deb' entry for bookworm in this machine's apt sources; set DEBIAN_MIRROR." >&2
+  exit 1
+fi
+MIRROR="${MIRROR%/}"
 APT_DIR="$WORK/apt"
 mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
 cat > "$APT_DIR/sources.list" <<SOURCES
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main
 SOURCES
 APT=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list" -o "Dir::Etc::SourceParts=-"
      -o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Cache=$APT_DIR/cache")
