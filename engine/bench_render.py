@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+from engine.errors import UserError
 from engine.events import TOKEN_SOURCE_LABELS, TOKEN_SOURCES
 from engine.modes import label as mode_label
 
@@ -20,7 +21,7 @@ def render(report: dict[str, Any], fmt: str, *, breakdown: bool = False) -> str:
     if fmt == "csv":
         return _csv(report, breakdown)
     if fmt not in ("table", "markdown"):
-        raise ValueError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+        raise UserError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
     md = fmt == "markdown"
     parts = [_title(report, md), _grid(*_main_rows(report), md)]
     if breakdown:

@@ -13,10 +13,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from engine.commands import command_modules
-
-
-class UserError(Exception):
-    """A problem the user can fix; its message is one sentence that says how."""
+from engine.errors import USER_ERRORS, one_sentence
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -46,11 +43,15 @@ def build_parser(
 
 
 def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run one subcommand, turning user errors and Ctrl-C into one line and an exit status."""
+    """Run one subcommand, turning user errors and Ctrl-C into one line and an exit status.
+
+    Any error carrying a sentence for the user (``engine.errors.USER_ERRORS``: ``UserError``,
+    a task file, a record, a provider, a tool source, the sandbox) ends the command with that
+    sentence and status 2."""
     try:
         return func(args)
-    except UserError as exc:
-        print(f"codeact-explorer: {exc}", file=sys.stderr)
+    except USER_ERRORS as exc:
+        print(f"codeact-explorer: {one_sentence(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("codeact-explorer: interrupted.", file=sys.stderr)

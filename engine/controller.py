@@ -17,7 +17,8 @@ from typing import Any
 
 from engine.agents import Agent, StepGate
 from engine.agents.codeact import SandboxFactory
-from engine.agents.parts import new_race_id, one_sentence
+from engine.agents.parts import new_race_id
+from engine.errors import one_sentence
 from engine.events import Event, RunError, RunFinished
 from engine.modes import DEFAULT_RACE, ModeSpec, mode
 from engine.prompts import load_prompts

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from engine.errors import ExplorerError
+
 # A mode id of ``engine.modes`` (the registry; events stay free of it so a recording of a mode
 # that no longer exists still loads).
 Mode = str
@@ -232,8 +234,10 @@ class RunFinished(Event):
         return self.input_tokens + self.output_tokens
 
 
-class EventFormatError(ValueError):
-    """A recorded event could not be read back."""
+class EventFormatError(ExplorerError, ValueError):
+    """A recorded event could not be read back; the message is one sentence."""
+
+    kind = "record"
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:

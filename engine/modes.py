@@ -26,6 +26,7 @@ from typing import Literal
 from engine.agents.codeact import CodeActAgent
 from engine.agents.common import Agent
 from engine.agents.tool_calling import ToolCallingAgent
+from engine.errors import ExplorerError
 from engine.prompts import API_PLACEHOLDER
 
 ToolView = Literal["schemas", "python_api", "discovery"]
@@ -94,8 +95,10 @@ DEFAULT_RACE: tuple[str, ...] = ("tool_calling", "codeact")  # the article's two
 _BY_ID = {m.id: m for m in MODES}
 
 
-class UnknownModeError(ValueError):
+class UnknownModeError(ExplorerError, ValueError):
     """A mode id that is not in the registry; the message lists the valid ids."""
+
+    kind = "usage"
 
 
 def mode(mode_id: str) -> ModeSpec:

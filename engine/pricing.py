@@ -15,14 +15,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from engine.errors import ExplorerError
 from engine.settings import paths
 
 PRICES_FILE = "prices.toml"
 SCRIPTED = "scripted"
 
 
-class PriceFileError(ValueError):
+class PriceFileError(ExplorerError, ValueError):
     """A price file that cannot be used; the message is one sentence saying how to fix it."""
+
+    kind = "config"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import io
 import json
 from typing import Any
 
+from engine.errors import UserError
 from engine.events import (
     TOKEN_SOURCES,
     CodeBlock,
@@ -43,7 +44,7 @@ def export_text(record: Any, fmt: str) -> str:
         return _csv(record)
     if fmt in ("markdown", "md"):
         return _markdown(record)
-    raise ValueError(f"Unknown export format {fmt!r}; use markdown, json or csv.")
+    raise UserError(f"Unknown export format {fmt!r}; use markdown, json or csv.")
 
 
 def _json(record: Any) -> str:

@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.errors import ExplorerError
 from engine.events import Event, EventFormatError, RunFinished, StopReason, event_from_dict
 from engine.modes import MODE_IDS
 from engine.providers.base import (
@@ -42,8 +43,10 @@ FORMAT = 1
 SUFFIX = ".jsonl"
 
 
-class RunRecordError(Exception):
+class RunRecordError(ExplorerError):
     """A run record that cannot be found or read, in one sentence."""
+
+    kind = "record"
 
 
 def _versions() -> dict[str, str]:

@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
+from engine.errors import ExplorerError
 from tasks.suite import Task
 
 
@@ -67,7 +68,7 @@ class ToolOutcome:
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-class ToolSourceError(Exception):
+class ToolSourceError(ExplorerError):
     """A tool source that cannot open or answer (an MCP server that does not start, crashes,
     hangs or answers garbage); the message is one sentence for the user. The agent loop ends
     the run with it as a fatal ``RunError`` of kind ``"tools"``."""

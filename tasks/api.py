@@ -15,13 +15,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tasks.catalog import GuestFunction, guest_api_spec
+from tasks.errors import TasksError
 from tasks.platform import Platform
 
 ToolCall = Callable[[str, dict[str, Any]], Any]
 
 
-class ToolError(Exception):
+class ToolError(TasksError):
     """A tool call failed; the message is the platform's explanation."""
+
+    kind = "tool"
 
 
 class ApiFunction:
@@ -116,7 +119,7 @@ def native_api(platform: Platform) -> ApiProxy:
     def call(name: str, arguments: dict[str, Any]) -> Any:
         outcome = platform.call(name, arguments)
         if not outcome.ok:
-            raise ToolError(outcome.error)
+            raise ToolError(outcome.error or f"{name} failed.")
         return outcome.value
 
     return ApiProxy(call)

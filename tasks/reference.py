@@ -63,7 +63,7 @@ def run_reference(task: Task, platform: Platform | None = None) -> ReferenceRun:
         outcome = platform.call(name, arguments)
         result.calls.append((name, dict(arguments), outcome.to_wire()))
         if not outcome.ok:
-            raise ToolError(outcome.error)
+            raise ToolError(outcome.error or f"{name} failed.")
         return outcome.value
 
     api = ApiProxy(call)

@@ -30,6 +30,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from tasks.errors import TasksError
+
 SUITE_DIR = Path(__file__).parent / "suite"
 DEFAULT_MAX_ROUNDS = 10
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -38,15 +40,16 @@ _KNOWN = {"id", "title", "prompt", "max_rounds", "tags", "checker", "article", "
 _TOOL_KEYS = ("mcp", "mcp_url")  # a task's own MCP server: a command line, or a URL
 
 
-class TaskFileError(Exception):
+class TaskFileError(TasksError):
     """A task file the suite cannot use; the message is one sentence naming file, task, field."""
 
+    kind = "task_file"
 
-class UnknownTaskError(LookupError):
+
+class UnknownTaskError(TasksError, LookupError):
     """No task has the id asked for; the message lists the ids there are."""
 
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
+    kind = "usage"
 
 
 @dataclass(frozen=True)

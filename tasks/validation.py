@@ -8,14 +8,17 @@ from datetime import date
 from typing import Any
 
 from tasks.catalog import DEFAULT_PAGE_SIZE, tool_specs
+from tasks.errors import TasksError
 from tasks.schema import Field, Param, ToolSpec
 
 _TYPE_WORDS = {"str": "a string", "int": "an integer", "float": "a number",
                "bool": "true or false", "date": "a date string YYYY-MM-DD"}
 
 
-class CallError(Exception):
+class CallError(TasksError):
     """A tool call the platform refuses; the message says what to change."""
+
+    kind = "tool"
 
 
 def unknown_tool_message(name: object) -> str:

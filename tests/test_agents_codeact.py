@@ -25,6 +25,7 @@ from engine.record_export import export_text
 from engine.records import load_run
 from engine.run import RunConfig
 from wasm_sandbox import ExecutionResult as SandboxResult
+from wasm_sandbox import SandboxError
 
 NO_RECORD = RunConfig(record=False)
 CODEACT = mode("codeact")
@@ -95,7 +96,7 @@ async def test_a_limit_is_reported_without_ending_the_run() -> None:
 
 async def test_a_sandbox_that_cannot_start_ends_the_run_with_one_error() -> None:
     def broken(host_call: object, api: object) -> object:
-        raise RuntimeError("python.wasm is missing; run `codeact-explorer doctor`")
+        raise SandboxError("python.wasm is missing; run `codeact-explorer doctor`")
 
     provider = FakeProvider([text("```python\nprint(1)\n```")])
     agent = CodeActAgent(fake_task(), provider, NO_RECORD, spec=CODEACT,

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.errors import ExplorerError, one_sentence
 from engine.events import Event
 from engine.prompts import PromptSet, load_prompts, reset_overrides, save_override
 from engine.records import RunSummary
@@ -20,7 +21,7 @@ from tui.choices import RunChoice
 from tui.pump import RaceLike
 
 
-class BackendError(Exception):
+class BackendError(ExplorerError):
     """Something the user can fix, in one sentence (shown as a notification or in a pane)."""
 
 
@@ -33,11 +34,6 @@ class TaskInfo:
     prompt: str
     article: bool = False
     source: str = "bundled"
-
-
-def _one_sentence(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 class Backend:
@@ -54,7 +50,7 @@ class Backend:
             try:
                 extra = load_tasks(task_file)
             except Exception as exc:  # TaskFileError, OSError: a sentence naming the file
-                raise BackendError(_one_sentence(exc)) from exc
+                raise BackendError(one_sentence(exc)) from exc
             infos += [_task_info(task, task_file.name) for task in extra]
         return infos
 
@@ -78,7 +74,7 @@ class Backend:
         except ImportError as exc:
             raise BackendError(f"the engine is not complete here ({exc.name} is missing).") from exc
         except Exception as exc:
-            raise BackendError(_one_sentence(exc)) from exc
+            raise BackendError(one_sentence(exc)) from exc
 
     def load_prompts(self, task_id: str | None) -> PromptSet:
         return load_prompts(task_id)
@@ -113,7 +109,7 @@ class Backend:
         try:
             return list(records.load_events(run_id))
         except Exception as exc:
-            raise BackendError(_one_sentence(exc)) from exc
+            raise BackendError(one_sentence(exc)) from exc
 
     def export_run(self, run_id: str, fmt: str, folder: Path) -> Path:
         """Write the run as markdown, json or csv into ``folder``; returns the file."""
@@ -122,7 +118,7 @@ class Backend:
         try:
             text = records.export_run(run_id, fmt)
         except Exception as exc:
-            raise BackendError(_one_sentence(exc)) from exc
+            raise BackendError(one_sentence(exc)) from exc
         suffix = {"markdown": "md"}.get(fmt, fmt)
         target = folder / f"codeact-run-{run_id}.{suffix}"
         target.write_text(text, encoding="utf-8")

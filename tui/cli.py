@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli import build_parser, run_command
+from engine.errors import one_sentence
 from tasks.suite import load_tasks
 
 if TYPE_CHECKING:
@@ -97,16 +98,16 @@ def check_flags(args: argparse.Namespace) -> str | None:
         try:
             mcp_source(command=args.mcp, url=args.mcp_url)
         except ToolSourceError as exc:
-            return str(exc)
+            return one_sentence(exc)
     if args.pace is not None:
         try:
             check_pace(args.pace)
         except ValueError as exc:
-            return str(exc)
+            return one_sentence(exc)
     try:
         spec = provider_spec(default_provider(args.provider))
     except ProviderError as exc:
-        return str(exc)
+        return one_sentence(exc)
     if spec.replays:
         return (f"--provider {spec.name} is chosen in the app's history (h), not on the "
                 "command line.")
@@ -124,13 +125,13 @@ def check_flags(args: argparse.Namespace) -> str | None:
         try:
             parse_rate(args.rate)
         except ValueError as exc:
-            return str(exc)
+            return one_sentence(exc)
     if args.task is None and args.task_file is None:
         return None
     try:
         tasks = Backend().list_tasks(args.task_file)
     except BackendError as exc:
-        return str(exc)
+        return one_sentence(exc)
     if args.task is not None and args.task not in {t.id for t in tasks}:
         return (f"there is no task {args.task!r}; `codeact-explorer tasks` lists them "
                 f"(for example {tasks[0].id!r})." if tasks else f"there is no task {args.task!r}.")

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import platformdirs
 
+from wasm_sandbox.errors import SandboxError
+
 log = logging.getLogger(__name__)
 
 # The interpreter this project builds and ships (wasi_build/build_python_wasm.sh; inputs, flags
@@ -52,10 +54,6 @@ ENGINE_SETTINGS: dict[str, object] = {
     "consume_fuel": False,
     "cranelift_opt_level": "speed",
 }
-
-
-class SandboxError(Exception):
-    """The sandbox cannot be set up; the message is one sentence that says what to do."""
 
 
 @dataclass(frozen=True)

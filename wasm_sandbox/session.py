@@ -19,11 +19,12 @@ from pathlib import Path
 
 from wasm_sandbox.api import GuestFunction, check_guest_api
 from wasm_sandbox.bridge import BridgeClosed, BridgeTimeout, write_all
+from wasm_sandbox.errors import SandboxError
 from wasm_sandbox.hostcalls import HostCall, HostCalls, Output
 from wasm_sandbox.limits import Limits
 from wasm_sandbox.process import ChildProcess
 from wasm_sandbox.result import ExecutionResult, limit_name
-from wasm_sandbox.runtime import RuntimeInfo, SandboxError, prepare
+from wasm_sandbox.runtime import RuntimeInfo, prepare
 
 GRACE_SECONDS = 0.5  # the child's own watchdog gets this long before the app kills it
 STARTUP_SECONDS = 30.0

@@ -43,7 +43,8 @@ from engine.agents.code_blocks import (
     read_reply,
 )
 from engine.agents.common import Agent
-from engine.agents.parts import AgentError, Reply, RunCancelled, one_sentence
+from engine.agents.parts import AgentError, Reply, RunCancelled
+from engine.errors import one_sentence
 from engine.events import CodeBlock, Event, ExecutionResult, RunError
 from engine.providers.base import ChatRequest
 from engine.toolbox import GuestFunction, ToolSourceError, api_summary
@@ -160,11 +161,10 @@ class CodeActAgent(Agent):
             except RunCancelled:
                 raise
             except Exception as exc:
-                raise AgentError(
-                    "sandbox", f"The sandbox could not start: {one_sentence(exc)}"
-                ) from exc
+                raise AgentError(f"The sandbox could not start: {one_sentence(exc)}",
+                                 kind="sandbox") from exc
         if self.sandbox is None:  # setup() did not run: a bug of the caller, said plainly
-            raise AgentError("sandbox", "The sandbox was never started.")
+            raise AgentError("The sandbox was never started.", kind="sandbox")
         return self.sandbox
 
     async def _execute(self, code: str) -> SandboxResult:
@@ -174,7 +174,7 @@ class CodeActAgent(Agent):
         except RunCancelled:
             raise
         except Exception as exc:
-            raise AgentError("sandbox", f"The sandbox failed: {one_sentence(exc)}") from exc
+            raise AgentError(f"The sandbox failed: {one_sentence(exc)}", kind="sandbox") from exc
         if self._tool_failure is not None:
             raise self._tool_failure
         return result

@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.agents.meter import RunMeter
 from engine.agents.parts import (
-    AgentError,
     Reply,
     RunCancelled,
     StepGate,
     new_race_id,
-    one_sentence,
 )
+from engine.errors import USER_ERRORS, one_sentence
 from engine.events import (
     Event,
     Retrying,
@@ -58,7 +57,7 @@ from engine.providers.base import (
 )
 from engine.providers.latency import RoundTiming
 from engine.run import RunConfig
-from engine.toolbox import Toolbox, ToolSourceError
+from engine.toolbox import Toolbox
 from engine.toolboxes import open_toolbox
 from tasks.suite import Task
 
@@ -223,7 +222,7 @@ class Agent:
                         break
             except RunCancelled:
                 stop = "cancelled"
-            except (ProviderError, AgentError, ToolSourceError) as exc:
+            except USER_ERRORS as exc:  # ProviderError, AgentError, ToolSourceError, ...
                 stop, failure = "error", one_sentence(exc)
                 yield self.event(RunError, round=self.round, kind=exc.kind, message=failure,
                                  fatal=True)

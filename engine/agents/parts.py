@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.errors import ExplorerError
 from engine.providers.base import Finish, RetryNotice, StreamChunk, ToolCallChunk
 
 
@@ -49,12 +50,10 @@ class RunCancelled(Exception):
     """Raised inside an agent when the user cancelled the run."""
 
 
-class AgentError(Exception):
-    """A failure that ends the run, with its kind and one sentence for the user."""
+class AgentError(ExplorerError):
+    """A failure that ends the run: one sentence for the user and its kind (``"sandbox"``...)."""
 
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+    kind = "agent"
 
 
 @dataclass
@@ -96,6 +95,3 @@ def new_race_id(task_id: str) -> str:
     return f"{stamp}-{task_id}-{uuid.uuid4().hex[:4]}"
 
 
-def one_sentence(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if text.endswith((".", "!", "?")) else text + "."

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.bench_render import FORMATS
+from engine.errors import UserError
 from engine.modes import DEFAULT_RACE, MODES, UnknownModeError, parse_modes
 from engine.providers import PROVIDER_NAMES, PROVIDERS, provider_spec
 from engine.toolboxes import TOOL_SOURCES, ToolSourceError, ToolSourceSpec, mcp_source
@@ -99,7 +100,6 @@ def add_server_flags(parser: argparse.ArgumentParser | Any) -> None:
 
 def parse_rate_flag(text: str) -> float | str | None:
     """``--rate`` as ``RunConfig.rate`` takes it; ``UserError`` with one sentence if invalid."""
-    from engine.cli import UserError
     from engine.providers.transport import parse_rate
 
     if text == "default":
@@ -114,7 +114,6 @@ def select_tasks(spec: str, task_file: Path | None,
                  source: ToolSourceSpec | None = None) -> list[Any]:
     """The tasks named by ``--tasks`` (raises ``UserError`` naming what is wrong); with a tool
     source that has tasks of its own, among those ("seed" then means all of them)."""
-    from engine.cli import UserError
     from tasks.suite import TaskFileError, load_tasks
 
     own = source.tasks if source is not None else None
@@ -143,7 +142,6 @@ def _replay_paths(tasks: list[Any], modes: tuple[str, ...],
     """Per task, the recorded race to replay: ``chosen`` (one task), else the newest recording
     in which every run of ``modes`` succeeded, all from one provider (never a replay, never a
     failed run silently). Raises ``UserError`` naming what is missing."""
-    from engine.cli import UserError
     from engine.records import list_runs
 
     runs = [r for r in list_runs() if r.readable]  # newest first
@@ -174,8 +172,6 @@ def _replay_paths(tasks: list[Any], modes: tuple[str, ...],
 
 
 def _check_provider(name: str, server_url: str | None) -> None:
-    from engine.cli import UserError
-
     missing = provider_spec(name).missing(server_url)
     if missing:
         raise UserError(missing)
@@ -184,7 +180,6 @@ def _check_provider(name: str, server_url: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.bench import run_bench
     from engine.bench_render import render
-    from engine.cli import UserError
     from engine.prompts import PromptSet
     from engine.providers.latency import check_pace
     from engine.run import RunConfig

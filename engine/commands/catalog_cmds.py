@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.commands.tools_cmd import add_analyze
+from engine.errors import UserError
 
 FORMATS = ("mistral-json", "python")
 
@@ -31,7 +32,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(file: Path | None) -> list:
-    from engine.cli import UserError
     from tasks.suite import TaskFileError, all_tasks
 
     try:

@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from engine.errors import UserError
 from engine.modes import MODES
 from engine.records import RunSummary
 
@@ -71,7 +72,6 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from engine.cli import UserError
     from engine.records import RunRecordError, export_run
 
     try:

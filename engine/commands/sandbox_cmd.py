@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from engine.errors import UserError
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``sandbox run``."""
@@ -29,8 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_code(name: str) -> str:
-    from engine.cli import UserError
-
     if name == "-":
         return sys.stdin.read()
     path = Path(name)
@@ -44,7 +44,6 @@ def _read_code(name: str) -> str:
 
 def sandbox_run(args: argparse.Namespace) -> int:
     """Run the program; exit 0 when it ran to its end, 1 on an error or a limit."""
-    from engine.cli import UserError
     from engine.settings import paths
     from wasm_sandbox import Sandbox, SandboxError
     from wasm_sandbox.process import warm_up

@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.errors import UserError
 from engine.render_python import ToolDef
 from engine.tool_analysis import analyse, render
 from engine.toolboxes.mcp import McpServerError, McpServerSpec, McpToolbox
@@ -54,8 +55,6 @@ def _from_server(spec: McpServerSpec) -> tuple[list[ToolDef], str]:
 
 def run_analyze(args: argparse.Namespace) -> int:
     """Print the analysis of one tool source."""
-    from engine.cli import UserError  # engine.cli imports every command module
-
     chosen = [x for x in (args.source, args.mcp, args.mcp_url) if x]
     if len(chosen) != 1:
         raise UserError("Give exactly one tool source: a FILE, --mcp COMMAND or --mcp-url URL.")

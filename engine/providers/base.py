@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from engine.errors import ExplorerError
 from engine.providers.latency import RoundTiming
 
 ErrorKind = Literal[
@@ -99,13 +100,17 @@ StreamChunk = TextChunk | ToolCallChunk | Finish | RawChunk | RetryNotice
 
 
 @dataclass
-class ProviderError(Exception):
-    """A provider failure, with one sentence a user can act on."""
+class ProviderError(ExplorerError):
+    """A provider failure, with one sentence a user can act on (``message``), what failed
+    (``kind``), whether trying again may help, and what the server said (``details``)."""
 
     message: str
     kind: ErrorKind = "server"
     retryable: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.message)  # args, for pickling and repr
 
     def __str__(self) -> str:
         return self.message

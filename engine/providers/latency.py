@@ -36,6 +36,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from engine.errors import UserError
+
 TimingSource = Literal["modeled", "recorded", "measured"]
 
 
@@ -83,12 +85,13 @@ class RoundTiming:
 
 
 def check_pace(pace: float) -> float:
-    """``pace`` as a playback time scale, or ``ValueError`` with one sentence saying why not.
+    """``pace`` as a playback time scale, or ``UserError`` (a ``ValueError``) with one sentence
+    saying why not.
 
     0 plays instantly, 1 at the model's real speed, 2 twice as slow; negative, infinite and
     NaN values are refused.
     """
     if math.isnan(pace) or math.isinf(pace) or pace < 0:
-        raise ValueError(f"--pace must be a number of 0 or more (1 = the model's real speed, "
-                         f"0 = instant), not {pace:g}.")
+        raise UserError(f"--pace must be a number of 0 or more (1 = the model's real speed, "
+                        f"0 = instant), not {pace:g}.")
     return float(pace)

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
+from engine.errors import UserError
 from engine.providers.base import ErrorKind, ProviderError, RetryNotice, StreamChunk
 
 RETRYABLE: frozenset[ErrorKind] = frozenset(
@@ -91,7 +92,7 @@ def interval_for(rate: float | None) -> float:
 def parse_rate(text: str) -> float | None:
     """``--rate``: requests per second as a positive number, or ``none`` for no pacing.
 
-    Raises ``ValueError`` with one sentence for anything else.
+    Raises ``UserError`` (a ``ValueError``) with one sentence for anything else.
     """
     value = text.strip().lower()
     if value in ("none", "off", "0", "unlimited"):
@@ -101,8 +102,8 @@ def parse_rate(text: str) -> float | None:
     except ValueError:
         rate = -1.0
     if not rate > 0 or rate == float("inf"):
-        raise ValueError(f"--rate takes requests per second (such as 1 or 0.5) or 'none', "
-                         f"not {text!r}.")
+        raise UserError(f"--rate takes requests per second (such as 1 or 0.5) or 'none', "
+                        f"not {text!r}.")
     return rate
 
 

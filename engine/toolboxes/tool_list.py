@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.errors import ExplorerError
 from engine.render_python import (
     ToolDef,
     arguments_for,
@@ -33,7 +34,7 @@ from engine.toolbox import GuestFunction, ToolOutcome, Verdict
 from tasks.suite import Task
 
 
-class ToolListError(Exception):
+class ToolListError(ExplorerError):
     """A tools file that cannot be read at all; the message is one sentence naming it."""
 
 

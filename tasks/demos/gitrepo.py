@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+from tasks.errors import TasksError
+
 SEED = 20250106
 START = datetime(2025, 1, 6, 9, 30, tzinfo=UTC)
 COMMITS = 90
@@ -33,7 +35,7 @@ TODO_NOTES = ("handle leap years", "cache this lookup", "support negative amount
               "read the limit from settings", "test the empty case")
 
 
-class GitRepositoryError(Exception):
+class GitRepositoryError(TasksError):
     """The demo repository could not be built; the message is one sentence."""
 
 

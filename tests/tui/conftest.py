@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.message import Message
+from textual.notifications import Notify
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -23,6 +25,13 @@ async def until(pilot, condition: Callable[[], bool], what: str, tries: int = 30
             return
         await pilot.pause(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def notified(messages: list[Message]) -> list[str]:
+    """The texts of the notifications among ``messages`` (what ``run_test(message_hook=...)``
+    collected), each once, in order."""
+    seen = {id(m): m for m in messages if isinstance(m, Notify)}
+    return [str(m.notification.message) for m in seen.values()]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import until
+from conftest import notified, until
 from fakes import FakeBackend
 
 from engine.events import RunFinished, StepWaiting
@@ -144,8 +144,10 @@ async def test_switching_modes_runs_one_agent_alone(make_app):
 
 
 async def test_a_provider_error_shows_in_its_pane_and_the_other_agent_finishes(make_app):
+    messages: list = []
     app = make_app(FakeBackend(error_mode="codeact"))
-    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+    async with app.run_test(size=(160, 48), notifications=True,
+                            message_hook=messages.append) as pilot:
         screen = app.race_screen
         await pilot.press("r")
         await app.workers.wait_for_complete()
@@ -154,21 +156,40 @@ async def test_a_provider_error_shows_in_its_pane_and_the_other_agent_finishes(m
         assert codeact.status == "error"
         assert "MISTRAL_API_KEY" in str(codeact.query_one(ErrorView).render())
         assert screen.panes["tool_calling"].finished.success
-        assert any("MISTRAL_API_KEY" in n.message for n in app._notifications)
+        assert any("MISTRAL_API_KEY" in text for text in notified(messages))
 
 
 async def test_a_bad_task_file_is_one_notification_and_the_app_carries_on(make_app):
+    messages: list = []
     app = make_app()
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+    async with app.run_test(size=(120, 40), notifications=True,
+                            message_hook=messages.append) as pilot:
         screen = app.race_screen
         screen.use_task_file(Path("broken.toml"))
         await app.workers.wait_for_complete()
-        await until(pilot, lambda: any("no prompt" in n.message for n in app._notifications),
+        await until(pilot, lambda: any("no prompt" in text for text in notified(messages)),
                     "the notification")
         assert screen.tasks  # the bundled tasks are still offered
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await until(pilot, lambda: not screen.running, "a race after the error")
+
+
+async def test_an_unexpected_failure_is_one_sentence_not_its_raw_text(make_app):
+    class BrokenBackend(FakeBackend):
+        def new_race(self, choice, prompts):
+            raise KeyError("'tool_calls'\n  File \"engine/agents/common.py\", line 3")
+
+    messages: list = []
+    app = make_app(BrokenBackend())
+    async with app.run_test(size=(120, 40), notifications=True,
+                            message_hook=messages.append) as pilot:
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: notified(messages), "the notification")
+        assert notified(messages) == [
+            "the run stopped unexpectedly: an unexpected internal error (KeyError)."]
+        assert not app.race_screen.running
 
 
 async def test_palette_commands_help_and_setup(make_app):

@@ -7,7 +7,7 @@ the history, and the mistral provider without a key failing in its panes, not in
 
 from __future__ import annotations
 
-from conftest import until
+from conftest import notified, until
 
 from engine.events import RunError, RunFinished, StepWaiting
 from engine.toolboxes import TOOL_SOURCES
@@ -123,8 +123,10 @@ async def test_a_recorded_real_run_replays_from_the_history(real_engine):
 
 
 async def test_mistral_without_a_key_fails_in_both_panes_not_in_the_app(real_engine):
+    messages: list = []
     app = ExplorerApp(RunChoice(task_id=TASK, provider="mistral", pace=0))
-    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+    async with app.run_test(size=(160, 48), notifications=True,
+                            message_hook=messages.append) as pilot:
         screen = app.race_screen
         assert "LIVE" in str(screen.banner.badge.render())
         await run_to_end(pilot, app)
@@ -133,10 +135,12 @@ async def test_mistral_without_a_key_fails_in_both_panes_not_in_the_app(real_eng
             assert pane.status == "error"
             assert "MISTRAL_API_KEY" in str(pane.query_one(ErrorView).render())
         assert app.is_running
-        assert any(isinstance(n.message, str) and "MISTRAL_API_KEY" in n.message
-                   for n in app._notifications)
+        assert any("MISTRAL_API_KEY" in text for text in notified(messages))
         assert not [e for e in screen.tally.modes.values() if e.success]
-        assert RunError  # the errors came as events, shown in the panes
+        # The errors came as events, one fatal error per agent, shown in the panes.
+        fatal = [e for e in events_of(messages, RunError) if e.fatal]
+        assert sorted(e.mode for e in fatal) == ["codeact", "tool_calling"]
+        assert all("MISTRAL_API_KEY" in e.message for e in fatal)
 
 
 async def test_the_git_demo_races_in_the_app_on_the_real_mcp_server(real_engine):

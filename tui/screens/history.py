@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from engine.errors import one_sentence
 from engine.modes import DEFAULT_RACE, MODE_IDS
 from engine.records import RunSummary
 from tui.backend import Backend, BackendError
@@ -94,7 +95,8 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
         try:
             self.post_message(RunsLoaded(self.backend.list_runs()))
         except Exception as exc:
-            self.post_message(RunsLoaded([], error=f"could not read the run records: {exc}"))
+            error = f"could not read the run records: {one_sentence(exc)}"
+            self.post_message(RunsLoaded([], error=error))
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
         self.runs = message.runs
@@ -156,7 +158,7 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
         try:
             self.post_message(RunExported(str(self.backend.export_run(run_id, fmt, folder))))
         except (BackendError, OSError) as exc:
-            self.post_message(RunExported(None, error=str(exc)))
+            self.post_message(RunExported(None, error=one_sentence(exc)))
 
     def on_run_exported(self, message: RunExported) -> None:
         if message.error:

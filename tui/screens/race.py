@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
+from engine.errors import one_sentence
 from engine.events import Event, RunError, RunFinished, RunStarted, StepWaiting
 from engine.modes import DEFAULT_RACE
 from tui.backend import Backend, BackendError, TaskInfo
@@ -165,9 +166,10 @@ class RaceScreen(Screen[None]):
             self.post_message(TasksLoaded(tasks))
         except BackendError as exc:
             fallback = self.backend.list_tasks(None) if self.choice.task_file else []
-            self.post_message(TasksLoaded(fallback, error=str(exc)))
+            self.post_message(TasksLoaded(fallback, error=one_sentence(exc)))
         except Exception as exc:  # the app must open even if the suite cannot be read
-            self.post_message(TasksLoaded([], error=f"could not load the tasks: {exc}"))
+            error = f"could not load the tasks: {one_sentence(exc)}"
+            self.post_message(TasksLoaded([], error=error))
 
     def on_tasks_loaded(self, message: TasksLoaded) -> None:
         self.tasks = message.tasks
@@ -235,9 +237,9 @@ class RaceScreen(Screen[None]):
             runner.run(race, lambda batch: self.post_message(RaceEvents(generation, batch)),
                        stop_when=lambda: worker.is_cancelled)
         except BackendError as exc:
-            error = str(exc)
+            error = one_sentence(exc)
         except Exception as exc:  # the engine promised not to raise; never let it crash the UI
-            error = f"the run stopped unexpectedly: {exc}"
+            error = f"the run stopped unexpectedly: {one_sentence(exc)}"
         finally:
             self.post_message(RaceEnded(generation, error))
 
@@ -350,7 +352,8 @@ class RaceScreen(Screen[None]):
             task_prompt = self.backend.task_prompt(self.choice.task_id, self.choice.task_file)
             self.post_message(PromptsLoaded(prompts, task_prompt))
         except Exception as exc:
-            self.post_message(PromptsLoaded(None, "", error=f"could not read the prompts: {exc}"))
+            error = f"could not read the prompts: {one_sentence(exc)}"
+            self.post_message(PromptsLoaded(None, "", error=error))
 
     def on_prompts_loaded(self, message: PromptsLoaded) -> None:
         from tui.screens.prompts import PromptEditorScreen
@@ -380,7 +383,8 @@ class RaceScreen(Screen[None]):
                 self.backend.save_prompts(edit.prompts, self.choice.task_id)
             self.post_message(PromptsSaved(edit.rerun))
         except Exception as exc:
-            self.post_message(PromptsSaved(False, error=f"could not save the prompts: {exc}"))
+            error = f"could not save the prompts: {one_sentence(exc)}"
+            self.post_message(PromptsSaved(False, error=error))
 
     async def on_prompts_saved(self, message: PromptsSaved) -> None:
         if message.error:
