@@ -238,3 +238,51 @@ def test_the_guest_imports_its_stdlib_read_only_and_sees_nothing_else():
     lines = result.output.splitlines()
     assert lines[0] == '["python3.13", "python313.zip"]'
     assert lines[1].startswith("no write") and lines[2] == "no root"
+
+
+def load_child_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sandbox_child", runtime.CHILD_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    child = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(child)
+    return child
+
+
+def test_the_guest_driver_is_cached_as_the_guests_own_code_and_a_tampered_file_is_remade(
+    tmp_path,
+):
+    folder = copy_cache(tmp_path)
+    info = runtime.prepare(folder)
+    assert info.driver_code is not None and info.driver_code.parent == folder
+    assert runtime.module_args(info)[-1] == str(info.driver_code)
+    source = runtime.DRIVER_SOURCE.read_bytes()
+    head, _, payload = info.driver_code.read_bytes().partition(b"\n")
+    info.driver_code.write_bytes(head + b"\n" + payload[:-8] + b"tampered")
+    assert not runtime._code_ok(info.driver_code, source)
+    again = runtime.prepare(folder)
+    assert again.driver_code == info.driver_code and runtime._code_ok(again.driver_code, source)
+    with Sandbox(lambda name, args: {}, TOY_API, limits=SMALL, cache_dir=folder) as sandbox:
+        result = sandbox.run("import sys\nprint(sys.argv[0], len(sys.argv))\n1/0")
+    assert result.output == "-c 2\n"  # the program sees what the driver run from source saw
+    assert result.error is not None and 'File "<code>", line 3' in result.error
+
+
+def test_the_child_compiles_the_driver_from_source_when_the_cached_code_does_not_match(
+    tmp_path,
+):
+    child = load_child_script()
+    info = runtime.prepare(shared_cache())
+    assert info.driver_code is not None
+    assert child.driver_argv(str(info.driver_code))[:2] == ["-c", child.DRIVER_STUB]
+    source = runtime.DRIVER_SOURCE.read_text(encoding="utf-8")
+    head, _, payload = info.driver_code.read_bytes().partition(b"\n")
+    for name, data in {"tampered": head + b"\n" + payload + b"!",
+                       "another driver": child.code_header(b"old driver", payload) + b"\n"
+                       + payload, "empty": b""}.items():
+        bad = tmp_path / f"{name}.code"
+        bad.write_bytes(data)
+        assert child.driver_argv(str(bad)) == ["-c", source], name
+    assert child.driver_argv(str(tmp_path / "missing.code")) == ["-c", source]
+    assert child.driver_argv("-") == ["-c", source]

@@ -3,12 +3,16 @@
 Run as a script, never imported by the app (it starts faster without the package and site)::
 
     python -I -S child.py compile SITE SETTINGS WASM OUT
-    python -I -S child.py zygote  SITE SETTINGS MODULE SIZE INODE STDLIB  (fork server)
-    python -I -S child.py serve   SITE SETTINGS MODULE SIZE INODE STDLIB CTL GIN GOUT
+    python -I -S child.py driver  SITE SETTINGS MODULE SIZE INODE STDLIB CODE OUT
+    python -I -S child.py zygote  SITE SETTINGS MODULE SIZE INODE STDLIB CODE  (fork server)
+    python -I -S child.py serve   SITE SETTINGS MODULE SIZE INODE STDLIB CODE CTL GIN GOUT
 
 ``SITE`` is the folder holding the wasmtime package, ``SETTINGS`` the engine settings (JSON),
 ``STDLIB`` the folder preopened read-only as the guest's ``/usr/local/lib`` (``-``: none; an
-interpreter that embeds its own standard library).
+interpreter that embeds its own standard library), ``CODE`` the guest driver's code object
+marshalled by this interpreter (``-``: none, or a file that does not match: the guest compiles
+``guest/driver.py`` from source, 12 ms of every start-up). ``driver`` mode makes that file: the
+guest compiles the driver and marshals it, so the bytes are in the guest's own format.
 A serving child gets three pipes from the app: CTL (app -> child: first an init line, then
 single bytes: ``s`` an execution starts, ``e`` it ended, ``q`` quit), GIN (the guest's stdin,
 written by the app) and GOUT (the guest's stdout, read by the app). Host calls therefore go
@@ -24,6 +28,7 @@ request, so a fresh interpreter costs a fork plus CPython's own start-up.
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import os
 import select
@@ -38,6 +43,16 @@ if TYPE_CHECKING:  # imported at run time only after main() puts SITE on sys.pat
     import wasmtime
 
 DRIVER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest", "driver.py")
+# Runs the marshalled driver passed as the guest's last argument (hex: argv holds no NUL bytes);
+# sys.argv is then what the driver would see when run from source with -c.
+DRIVER_STUB = "exec(__import__('marshal').loads(bytes.fromhex(__import__('sys').argv.pop())))"
+# Compiles the source in argv[1] as -c would (same file name and flags) and marshals it to stdout.
+COMPILE_STUB = (
+    "import marshal, os, sys\n"
+    "data = marshal.dumps(compile(sys.argv[1], '<string>', 'exec'))\n"
+    "while data:\n"
+    "    data = data[os.write(1, data):]\n"
+)
 
 
 def make_engine(settings: dict[str, Any]) -> wasmtime.Engine:
@@ -64,12 +79,33 @@ STDLIB_GUEST_DIR = "/usr/local/lib"  # runtime.STDLIB_GUEST_DIR (this script imp
 GUEST_EXECUTABLE = "/usr/local/bin/python3"
 
 
-Loaded = tuple["wasmtime.Engine", "wasmtime.Module", str | None]
+Loaded = tuple["wasmtime.Engine", "wasmtime.Module", str | None, list[str]]
+
+
+def code_header(source: bytes, payload: bytes) -> bytes:
+    """The first line of a CODE file: SHA-256 of the driver source and of the marshal bytes."""
+    return f"{hashlib.sha256(source).hexdigest()} {hashlib.sha256(payload).hexdigest()}".encode()
+
+
+def driver_argv(code_path: str) -> list[str]:
+    """The guest's ``-c`` arguments that start the driver: its marshalled code when CODE holds
+    the code of today's driver.py (checked by hash), else its source."""
+    with open(DRIVER_PATH, "rb") as fh:
+        source = fh.read()
+    if code_path != "-":
+        try:
+            with open(code_path, "rb") as fh:
+                head, _, payload = fh.read().partition(b"\n")
+            if head == code_header(source, payload):
+                return ["-c", DRIVER_STUB, payload.hex()]
+        except OSError:
+            pass  # compile from source
+    return ["-c", source.decode("utf-8")]
 
 
 def load_module(settings: dict[str, Any], path: str, size: str, inode: str,
-                stdlib: str) -> Loaded:
-    """(engine, module, stdlib folder or None) for MODULE SIZE INODE STDLIB."""
+                stdlib: str, code: str) -> Loaded:
+    """(engine, module, stdlib folder or None, driver args) for MODULE SIZE INODE STDLIB CODE."""
     import wasmtime
 
     st = os.stat(path)
@@ -77,15 +113,53 @@ def load_module(settings: dict[str, Any], path: str, size: str, inode: str,
         sys.exit(3)  # the cache file changed since the app verified it
     engine = make_engine(settings)
     module = wasmtime.Module.deserialize_file(engine, path)
-    return engine, module, (None if stdlib == "-" else stdlib)
+    return engine, module, (None if stdlib == "-" else stdlib), driver_argv(code)
+
+
+def compile_driver(settings: dict[str, Any], module_args: list[str], out: str) -> int:
+    """Write OUT: ``code_header`` line, then the driver's code object marshalled in the guest."""
+    import wasmtime
+
+    engine, module, stdlib, _ = load_module(settings, *module_args)
+    with open(DRIVER_PATH, "rb") as fh:
+        source = fh.read()
+    raw = out + ".raw"
+    store = wasmtime.Store(engine)
+    wasi = wasmtime.WasiConfig()
+    wasi.argv = [GUEST_EXECUTABLE, "-I", "-S", "-c", COMPILE_STUB, source.decode("utf-8")]
+    wasi.env = []
+    if stdlib is not None:
+        wasi.preopen_dir(stdlib, STDLIB_GUEST_DIR, fs_mutable=False)
+    wasi.stdout_file = raw
+    wasi.inherit_stderr()
+    store.set_wasi(wasi)
+    store.set_epoch_deadline(1 << 62)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    start = linker.instantiate(store, module).exports(store)["_start"]
+    try:
+        start(store)  # type: ignore[operator]
+    except wasmtime.ExitTrap as exc:
+        if exc.code != 0:
+            return 1
+    try:
+        with open(raw, "rb") as fh:
+            payload = fh.read()
+    finally:
+        os.unlink(raw)
+    if not payload:
+        return 1
+    with open(out, "wb") as fh:
+        fh.write(code_header(source, payload) + b"\n" + payload)
+    return 0
 
 
 class Interpreters:
     """Runs interpreters one after another for one sandbox session."""
 
     def __init__(self, engine: wasmtime.Engine, module: wasmtime.Module, stdlib: str | None,
-                 ctl: int, gin: int, gout: int) -> None:
-        self.engine, self.module, self.stdlib = engine, module, stdlib
+                 driver: list[str], ctl: int, gin: int, gout: int) -> None:
+        self.engine, self.module, self.stdlib, self.driver = engine, module, stdlib, driver
         # The guest inherits our fds 0 and 1: wasmtime reads an inherited stdin on a dedicated
         # thread, which measured 5x faster per host call than a ``stdin_file`` pipe.
         for fd, target in ((gin, 0), (gout, 1)):
@@ -97,8 +171,6 @@ class Interpreters:
         self.token: str = init["token"]
         self.limits: dict = init["limits"]
         self.guest_argv = json.dumps({"api": init["api"], "limits": self.limits})
-        with open(DRIVER_PATH, encoding="utf-8") as fh:
-            self.driver = fh.read()
         self.lock = threading.Lock()
         self.running = False
         self.trap_reason: str | None = None
@@ -206,7 +278,9 @@ class Interpreters:
         store.set_limits(memory_size=int(self.limits["memory_bytes"]))
         store.set_epoch_deadline(1)
         wasi = wasmtime.WasiConfig()
-        wasi.argv = [GUEST_EXECUTABLE, "-I", "-S", "-c", self.driver, self.guest_argv]
+        # [..., "-c", stub, init, hex] or [..., "-c", source, init]: the driver reads argv[1].
+        wasi.argv = [GUEST_EXECUTABLE, "-I", "-S", *self.driver[:2], self.guest_argv,
+                     *self.driver[2:]]
         wasi.env = []
         if self.stdlib is not None:
             wasi.preopen_dir(self.stdlib, STDLIB_GUEST_DIR, fs_mutable=False)
@@ -247,9 +321,9 @@ class Interpreters:
 
 def serve(settings: dict[str, Any], module_args: list[str], fds: list[int],
           loaded: Loaded | None = None) -> None:
-    engine, module, stdlib = loaded or load_module(settings, *module_args)
+    engine, module, stdlib, driver = loaded or load_module(settings, *module_args)
     ctl, gin, gout = fds
-    Interpreters(engine, module, stdlib, ctl, gin, gout).serve()
+    Interpreters(engine, module, stdlib, driver, ctl, gin, gout).serve()
 
 
 def zygote(settings: dict[str, Any], module_args: list[str]) -> None:
@@ -290,10 +364,12 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, site)
     if mode == "compile" and len(argv) == 5:
         return compile_module(settings, argv[3], argv[4])
-    if mode == "zygote" and len(argv) == 7:
-        zygote(settings, argv[3:7])
-    elif mode == "serve" and len(argv) == 10:
-        serve(settings, argv[3:7], [int(fd) for fd in argv[7:10]])
+    if mode == "driver" and len(argv) == 9:
+        return compile_driver(settings, argv[3:8], argv[8])
+    if mode == "zygote" and len(argv) == 8:
+        zygote(settings, argv[3:8])
+    elif mode == "serve" and len(argv) == 11:
+        serve(settings, argv[3:8], [int(fd) for fd in argv[8:11]])
     else:
         print(__doc__, file=sys.stderr)
         return 2

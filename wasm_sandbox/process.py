@@ -20,7 +20,7 @@ from collections import deque
 from typing import IO
 
 from wasm_sandbox.bridge import LineReader
-from wasm_sandbox.runtime import RuntimeInfo, child_command
+from wasm_sandbox.runtime import RuntimeInfo, child_command, module_args
 
 F_SETPIPE_SZ = 1031
 
@@ -51,7 +51,7 @@ class Zygote:
     def __init__(self, runtime: RuntimeInfo) -> None:
         app_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.proc = subprocess.Popen(
-            child_command("zygote", *_module_args(runtime)),
+            child_command("zygote", *module_args(runtime)),
             stdin=child_end.fileno(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env={}, close_fds=True, start_new_session=True,
         )
@@ -82,12 +82,6 @@ def _stop_zygote(proc: subprocess.Popen, sock: socket.socket) -> None:
         proc.wait()
 
 
-def _module_args(runtime: RuntimeInfo) -> list[str]:
-    """MODULE SIZE INODE STDLIB for child.py (``-``: no stdlib folder to preopen)."""
-    stdlib = str(runtime.stdlib_dir) if runtime.stdlib_dir is not None else "-"
-    return [str(runtime.module_path), str(runtime.module_size), str(runtime.module_inode), stdlib]
-
-
 _zygotes: dict[tuple, Zygote] = {}
 _zygote_lock = threading.Lock()
 
@@ -95,7 +89,7 @@ _zygote_lock = threading.Lock()
 def _zygote_for(runtime: RuntimeInfo) -> Zygote | None:
     if not hasattr(socket, "send_fds") or not hasattr(os, "fork"):
         return None
-    key = tuple(_module_args(runtime))
+    key = tuple(module_args(runtime))
     with _zygote_lock:
         zygote = _zygotes.get(key)
         if zygote is None or not zygote.alive():
@@ -165,7 +159,7 @@ class ChildProcess:
             except OSError:
                 pass  # a broken zygote: start this child directly instead
         self.popen = subprocess.Popen(
-            child_command("serve", *_module_args(runtime), *map(str, fds)),
+            child_command("serve", *module_args(runtime), *map(str, fds)),
             pass_fds=fds, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, env={}, close_fds=True, start_new_session=True,
         )
