@@ -20,6 +20,7 @@ Modes (ids are stable; they appear in run records, ``bench --modes`` and JSON):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -122,6 +123,13 @@ def parse_modes(text: str) -> tuple[str, ...]:
         raise UnknownModeError(f"No mode given; use one or more of {', '.join(MODE_IDS)}.")
     wanted = {mode(w).id for w in words}
     return tuple(m for m in MODE_IDS if m in wanted)
+
+
+def in_registry_order(mode_ids: Iterable[str]) -> tuple[str, ...]:
+    """``mode_ids`` in registry order, each once; ids no longer registered (an old recording)
+    follow in the order given."""
+    given = list(dict.fromkeys(mode_ids))
+    return tuple(m for m in MODE_IDS if m in given) + tuple(m for m in given if m not in _BY_ID)
 
 
 def label(mode_id: str) -> str:

@@ -6,7 +6,9 @@
   provider, model, round, input_tokens, output_tokens, the input split by source (one column per
   ``engine.events.TOKEN_SOURCES``), api_input_tokens, api_output_tokens, cost_usd, actions (tool
   calls or programs run that round), stop_reason and success (on the total row).
-- ``markdown``: a summary table of both modes, then each agent's rounds, answer and verdict.
+- ``markdown``: a summary table of the modes, then each agent's rounds, answer and verdict.
+
+Agents come in registry order (``engine.modes``), whatever order the record holds them in.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from engine.errors import UserError
@@ -30,14 +34,25 @@ from engine.events import (
     ToolResult,
     Usage,
 )
+from engine.modes import in_registry_order
 from engine.modes import label as mode_label
+from engine.records import RunRecord, load_run
 
 FORMATS = ("markdown", "json", "csv")
 _LONG = 4000  # characters of one tool result or output shown in Markdown before cutting
 
 
-def export_text(record: Any, fmt: str) -> str:
-    """``record`` is an ``engine.records.RunRecord``; ``fmt`` one of ``FORMATS``."""
+def export_run(run: str | Path | RunRecord, fmt: str) -> str:
+    """The race ``run`` (a ``RunRecord``, or a race id, run id or file for
+    ``engine.records.load_run``) as ``markdown``, ``json`` or ``csv`` text. Raises
+    ``RunRecordError`` for a run that cannot be found or read, ``UserError`` for a format."""
+    return export_text(run if isinstance(run, RunRecord) else load_run(run), fmt)
+
+
+def export_text(record: RunRecord, fmt: str) -> str:
+    """``record`` as text in ``fmt``, one of ``FORMATS`` (``UserError`` for another)."""
+    order = in_registry_order(record.agents)
+    record = replace(record, agents={mode: record.agents[mode] for mode in order})
     if fmt == "json":
         return _json(record)
     if fmt == "csv":

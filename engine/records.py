@@ -11,8 +11,8 @@ readable file up to the last line; a half-written last line is skipped when read
 
 Reading works per race, as the app shows them: ``list_runs()`` (newest first; a file that
 cannot be read is listed as unreadable, never a traceback), ``load_run(id_or_path)``,
-``load_events(id_or_path)`` (``engine.replay.RecordedRace`` plays them back) and ``export_run(run,
-format)`` (markdown, json, csv; the formatting lives in ``engine.record_export``).
+and ``load_events(id_or_path)`` (``engine.replay.RecordedRace`` plays them back);
+``engine.record_export.export_run(run, format)`` writes a race as markdown, json or csv.
 """
 
 from __future__ import annotations
@@ -23,21 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.errors import ExplorerError
 from engine.events import Event, EventFormatError, RunFinished, StopReason, event_from_dict
-from engine.modes import MODE_IDS
-from engine.providers.base import (
-    ChatRequest,
-    Finish,
-    RawChunk,
-    RetryNotice,
-    StreamChunk,
-    TextChunk,
-    ToolCallChunk,
-)
 from engine.settings import paths
+
+if TYPE_CHECKING:  # at run time records know no provider: the provider package reads them
+    from engine.providers.base import ChatRequest
 
 FORMAT = 1
 SUFFIX = ".jsonl"
@@ -57,46 +50,6 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return found
-
-
-def chunk_to_dict(chunk: StreamChunk) -> dict[str, Any]:
-    """One reply item as a JSON-friendly dict (``chunk_from_dict`` reads it back)."""
-    if isinstance(chunk, RawChunk):
-        return {"type": "raw", "data": chunk.data}
-    if isinstance(chunk, RetryNotice):
-        return {"type": "retry", "attempt": chunk.attempt, "attempts": chunk.attempts,
-                "wait_s": chunk.wait_s, "reason": chunk.reason, "kind": chunk.kind}
-    if isinstance(chunk, TextChunk):
-        return {"type": "text", "text": chunk.text}
-    if isinstance(chunk, ToolCallChunk):
-        return {"type": "tool_call", "index": chunk.index, "call_id": chunk.call_id,
-                "name": chunk.name, "arguments": chunk.arguments}
-    usage = None
-    if chunk.usage is not None:
-        usage = {"prompt_tokens": chunk.usage.prompt_tokens,
-                 "completion_tokens": chunk.usage.completion_tokens}
-    return {"type": "finish", "reason": chunk.reason, "usage": usage}
-
-
-def chunk_from_dict(data: dict[str, Any]) -> StreamChunk:
-    from engine.providers.base import ApiUsage
-
-    kind = data.get("type")
-    if kind == "raw":
-        return RawChunk(data.get("data"))
-    if kind == "retry":
-        return RetryNotice(int(data.get("attempt", 2)), int(data.get("attempts", 2)),
-                           float(data.get("wait_s", 0.0)), str(data.get("reason", "")),
-                           str(data.get("kind", "server")))
-    if kind == "text":
-        return TextChunk(str(data.get("text", "")))
-    if kind == "tool_call":
-        return ToolCallChunk(int(data.get("index", 0)), str(data.get("call_id", "")),
-                             str(data.get("name", "")), str(data.get("arguments", "")))
-    usage = data.get("usage")
-    return Finish(str(data.get("reason", "stop")),
-                  ApiUsage(int(usage["prompt_tokens"]), int(usage["completion_tokens"]))
-                  if usage else None)
 
 
 class RunRecorder:
@@ -157,12 +110,13 @@ class RunRecorder:
         """What the run's tool source reported at its end (an MCP server's stderr)."""
         self._write({"kind": "tool_source", **details})
 
-    def response(self, round_: int, chunks: list[StreamChunk], *, raw: list[Any] | None = None,
+    def response(self, round_: int, chunks: list[dict[str, Any]], *,
+                 raw: list[Any] | None = None,
                  attempts: list[dict[str, Any]] | None = None) -> None:
-        """The round's reply: ``chunks`` as read, ``raw`` as the server sent them, and each
-        failed ``attempts`` entry (see ``engine.agents.parts.Reply``)."""
-        line: dict[str, Any] = {"kind": "response", "round": round_,
-                                "chunks": [chunk_to_dict(c) for c in chunks]}
+        """The round's reply: ``chunks`` as read (``engine.providers.base.chunk_to_dict``),
+        ``raw`` as the server sent them, and each failed ``attempts`` entry (see
+        ``engine.agents.parts.Reply``)."""
+        line: dict[str, Any] = {"kind": "response", "round": round_, "chunks": chunks}
         if raw:
             line["raw"] = raw
         if attempts:
@@ -324,9 +278,11 @@ def _summary(race_id: str, agents: list[AgentRecord]) -> RunSummary:
     )
 
 
-def _mode_order(record: AgentRecord) -> int:
-    """Registry order (``engine.modes``); a mode no longer registered goes last."""
-    return MODE_IDS.index(record.mode) if record.mode in MODE_IDS else len(MODE_IDS)
+def _file_order(record: AgentRecord) -> str:
+    # Records know no mode registry (it sits above the agents that write them): the agents of a
+    # race come in the order of their files; consumers show them in registry order
+    # (engine.modes.in_registry_order).
+    return record.path.name
 
 
 def list_runs() -> list[RunSummary]:
@@ -343,7 +299,7 @@ def list_runs() -> list[RunSummary]:
                 path=str(path), paths=(str(path),), readable=False, problem=str(exc)))
             continue
         races.setdefault(_race_id(record), []).append(record)
-    summaries = [_summary(rid, sorted(agents, key=_mode_order)) for rid, agents in races.items()]
+    summaries = [_summary(rid, sorted(agents, key=_file_order)) for rid, agents in races.items()]
     everything = summaries + broken
     everything.sort(key=lambda s: (s.started or "", s.run_id), reverse=True)
     return everything
@@ -364,7 +320,7 @@ def load_run(id_or_path: str | Path) -> RunRecord:
             continue
         if _race_id(record) == race_id and record.mode not in agents:
             agents[record.mode] = record
-    ordered = dict(sorted(agents.items(), key=lambda item: _mode_order(item[1])))
+    ordered = dict(sorted(agents.items(), key=lambda item: _file_order(item[1])))
     return RunRecord(run_id=race_id, agents=ordered)
 
 
@@ -378,7 +334,7 @@ def _find(id_or_path: str | Path) -> Path:
     if exact:
         return exact[0]
     prefixed = [p for p in files if p.stem.startswith(key)]
-    races = {p.stem.removesuffix("-tool_calling").removesuffix("-codeact") for p in prefixed}
+    races = {p.stem.rpartition("-")[0] for p in prefixed}  # "<race id>-<mode id>": no "-" in ids
     if len(races) > 1:
         raise RunRecordError(f"{key!r} matches {len(races)} recorded runs; give more of the id.")
     if prefixed:
@@ -392,10 +348,3 @@ def load_events(id_or_path: str | Path) -> list[Event]:
     """Every event of a recorded race, merged by time, ready to replay into the panes."""
     return load_run(id_or_path).events
 
-
-def export_run(run: str | Path | RunRecord, fmt: str) -> str:
-    """The race as ``markdown``, ``json`` or ``csv`` text."""
-    from engine.record_export import export_text
-
-    record = run if isinstance(run, RunRecord) else load_run(run)
-    return export_text(record, fmt)

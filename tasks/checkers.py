@@ -32,7 +32,7 @@ from tasks.checking import (
     segment,
 )
 from tasks.demos.checks import DEMO_CHECKERS
-from tasks.suite import Task
+from tasks.task import Task
 
 UNRESOLVED = ("open", "triaged", "in_progress")
 Checker = Callable[[Task, str, State, State], list[str]]

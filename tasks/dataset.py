@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tasks.resources import RESOURCES, RESOURCES_BY_NAME
+from tasks.stories import stage_stories
 
 TODAY = date(2025, 6, 2)
 SEED = 20250602
@@ -302,11 +303,9 @@ def _freeze(data: dict[str, list[Record]]) -> Dataset:
 @cache
 def initial_dataset() -> Dataset:
     """The seeded dataset, built once: resource -> tuple of read-only records, ids ascending."""
-    from tasks.stories import stage_stories  # the bundled tasks' facts, staged on the records
-
     builder = _Builder()
     data = builder.build()
-    stage_stories(data, builder.rng)
+    stage_stories(data, builder.rng, TODAY)  # the bundled tasks' facts, staged on the records
     return _freeze(data)
 
 

@@ -11,14 +11,12 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from tasks.dataset import TODAY
-
 Record = dict[str, Any]
 UNRESOLVED = ("open", "triaged", "in_progress")
 
 
-def _d(offset: int) -> str:
-    return (TODAY + timedelta(days=offset)).isoformat()
+def _d(today: date, offset: int) -> str:
+    return (today + timedelta(days=offset)).isoformat()
 
 
 def _by_name(rows: list[Record], name: str) -> Record:
@@ -34,8 +32,9 @@ def _rename_member(data: dict[str, list[Record]], team: str, index: int, name: s
     return user
 
 
-def stage_stories(data: dict[str, list[Record]], rng: random.Random) -> None:
-    """Overwrite a few generic records so every bundled task has a definite, interesting answer."""
+def stage_stories(data: dict[str, list[Record]], rng: random.Random, today: date) -> None:
+    """Overwrite a few generic records so every bundled task has a definite, interesting answer;
+    ``today`` is the dataset's fixed date (``tasks.dataset.TODAY``), dates are staged around it."""
     users = data["users"]
     _rename_member(data, "Design Studio", 2, "Lena Okafor")
     _rename_member(data, "Product", 1, "Mara Quinn")
@@ -106,11 +105,11 @@ def stage_stories(data: dict[str, list[Record]], rng: random.Random) -> None:
                                           "Analytics Dashboard", "Helios Website")]
     for m in data["milestones"]:
         due = date.fromisoformat(m["due_date"])
-        if m["status"] == "open" and 0 <= (due - TODAY).days <= 18:
-            m["due_date"] = _d(25)
+        if m["status"] == "open" and 0 <= (due - today).days <= 18:
+            m["due_date"] = _d(today, 25)
     for project_id, offset in zip(active, (3, 9, 12, 17), strict=True):
         m = [m for m in data["milestones"] if m["project_id"] == project_id][1]
-        m.update(status="open", due_date=_d(offset))
+        m.update(status="open", due_date=_d(today, offset))
 
     # Join task: exactly four failed production deployments in May 2025.
     deployers = [u for u in users if u["role"] == "engineer"]

@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from tasks.errors import TasksError
+from tasks.task import DEFAULT_MAX_ROUNDS, Task
 
 SUITE_DIR = Path(__file__).parent / "suite"
-DEFAULT_MAX_ROUNDS = 10
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KNOWN = {"id", "title", "prompt", "max_rounds", "tags", "checker", "article", "reference",
           "params", "tools"}
@@ -50,28 +50,6 @@ class UnknownTaskError(TasksError, LookupError):
     """No task has the id asked for; the message lists the ids there are."""
 
     kind = "usage"
-
-
-@dataclass(frozen=True)
-class Task:
-    """One task of the suite."""
-
-    id: str
-    title: str
-    prompt: str
-    checker: str
-    max_rounds: int = DEFAULT_MAX_ROUNDS
-    tags: tuple[str, ...] = ()
-    article: bool = False  # one of the seed article's five tasks
-    # Reference CodeAct programs against ``api``; a task whose obvious first attempt fails has
-    # two: the plausible failing one, then the repair. The last one prints the answer.
-    reference: tuple[str, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    source: str = ""  # the file it came from
-    # The tool source (the file's ``tools`` field): None for the mock platform, a registered
-    # source id ("demo-git"), or {"mcp": command line} / {"mcp_url": URL}. Whether an id
-    # exists is the engine's to say (engine.toolboxes.source_for).
-    tool_source: str | Mapping[str, str] | None = None
 
 
 def _fail(path: Path, task: str, key: str, problem: str) -> TaskFileError:
@@ -143,7 +121,10 @@ def _parse_tools(path: Path, name: str, value: Any) -> str | Mapping[str, str] |
 
 def load_file(path: Path) -> list[Task]:
     """The tasks of one TOML file; a ``TaskFileError`` if the file cannot be used."""
-    from tasks.checkers import CHECKERS  # checkers import the suite's Task type
+    # Imported here, not at the top: the checkers (and the git demo's) cost 18 ms to import
+    # (python -X importtime, load 2.3 on 2 cores), which every CLI command would pay, since
+    # tui.cli imports this module to build its parser.
+    from tasks.checkers import CHECKERS
 
     path = Path(path)
     try:
@@ -176,24 +157,60 @@ def load_tasks(path: Path | None = None) -> list[Task]:
     return tasks
 
 
-def all_tasks(extra_path: Path | None = None) -> list[Task]:
-    """Bundled tasks followed by those of ``extra_path``; a user task may not reuse an id."""
-    tasks = load_tasks()
-    if extra_path is not None:
-        bundled = {t.id for t in tasks}
-        for t in load_tasks(extra_path):
-            if t.id in bundled:
-                raise _fail(Path(extra_path), t.id, "id", "is already the id of a bundled task")
-            tasks.append(t)
-    return tasks
+@dataclass(frozen=True)
+class TaskCatalog:
+    """The tasks one session can run: the base tasks (the bundled suite, or a tool source's own
+    task file) followed by the user's file's, every id unique. The app, ``bench`` and ``tasks``
+    all read tasks through it, so a bad or clashing user file is the same sentence in each.
+
+    ``tasks``: base then user tasks, in file order; ``user_file``: the user's file, if any.
+    """
+
+    tasks: tuple[Task, ...]
+    user_file: Path | None = None
+
+    @classmethod
+    def load(cls, user_file: Path | None = None, *, base: Path | None = None) -> TaskCatalog:
+        """The catalogue of ``base`` (None: the bundled suite) and ``user_file``.
+
+        Raises ``TaskFileError`` (one sentence naming the file, the task and the field) for a
+        file that cannot be used, and for a user task that reuses an id of the base tasks.
+        """
+        tasks = load_tasks(base)
+        if user_file is not None:
+            user_file = Path(user_file)
+            taken = {t.id for t in tasks}
+            what = "a bundled task" if base is None else f"a task of {Path(base).name}"
+            for t in load_tasks(user_file):
+                if t.id in taken:
+                    raise _fail(user_file, t.id, "id", f"is already the id of {what}; "
+                                "give your task another id")
+                tasks.append(t)
+        return cls(tuple(tasks), user_file)
+
+    def ids(self) -> tuple[str, ...]:
+        """Every task id, in catalogue order."""
+        return tuple(t.id for t in self.tasks)
+
+    def get(self, task_id: str) -> Task:
+        """The task called ``task_id``; ``UnknownTaskError`` listing the ids there are."""
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise UnknownTaskError(f"There is no task {task_id!r}; the tasks are: "
+                               f"{', '.join(self.ids())}.")
+
+    def from_user_file(self, task: Task) -> bool:
+        """True for a task of the user's file (not of the base tasks)."""
+        return self.user_file is not None and Path(task.source) == self.user_file
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self.tasks)
+
+    def __len__(self) -> int:
+        return len(self.tasks)
 
 
-def get_task(task_id: str, extra_path: Path | None = None) -> Task:
-    """The task called ``task_id`` (bundled or from ``extra_path``); ``UnknownTaskError`` if
-    none is."""
-    tasks = all_tasks(extra_path)
-    for t in tasks:
-        if t.id == task_id:
-            return t
-    raise UnknownTaskError(f"There is no task {task_id!r}; the tasks are: "
-                           f"{', '.join(t.id for t in tasks)}.")
+def get_task(task_id: str, user_file: Path | None = None) -> Task:
+    """``TaskCatalog.load(user_file).get(task_id)``: a bundled task or one of ``user_file``."""
+    return TaskCatalog.load(user_file).get(task_id)

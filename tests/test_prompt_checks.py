@@ -16,6 +16,7 @@ from engine.events import RunError, RunFinished
 from engine.modes import mode
 from engine.prompt_checks import rerun_warnings
 from engine.prompts import PromptSet, default_text, save_override
+from engine.record_export import export_run
 from engine.run import RunConfig
 from tui.cli import main
 
@@ -66,12 +67,12 @@ async def test_an_edited_task_prompt_played_by_the_scripted_agent_is_not_judged(
         assert not finished.judged and not finished.success
         assert "does not read prompts" in finished.verdict[0]
     # The record, the export and the runs list say so.
-    export = records.export_run(race.race_id, "markdown")
+    export = export_run(race.race_id, "markdown")
     assert "| Success | not judged | not judged |" in export
     assert "- Prompts: overridden: task (hash" in export
     [summary] = records.list_runs()
     assert set(summary.not_judged) == {"tool_calling", "codeact"}
-    rows = list(records.export_run(race.race_id, "csv").splitlines())
+    rows = list(export_run(race.race_id, "csv").splitlines())
     assert rows[0].endswith("success,judged,comparable,ttft_ms,total_ms")
     assert any(",answered,false,false,true," in row for row in rows)
 

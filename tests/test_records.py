@@ -13,7 +13,10 @@ from engine_fakes import FakeSandbox, fake_task, install_checker
 from engine import records
 from engine.controller import Race
 from engine.events import RunError, RunFinished, RunStarted, TextDelta
+from engine.modes import MODE_IDS, in_registry_order
+from engine.modes import label as mode_label
 from engine.prompts import PromptSet, prompt_names
+from engine.record_export import export_run
 from engine.replay import RecordedRace
 from engine.run import RunConfig
 from engine.settings import paths
@@ -60,6 +63,18 @@ async def test_each_agent_run_is_one_jsonl_file_with_a_header_and_every_event() 
     assert all(len(r["messages_added"]) <= 3 for r in requests[1:])
 
 
+async def test_a_race_of_every_mode_loads_by_a_prefix_of_its_id_in_registry_order() -> None:
+    task_ = fake_task(reference=(PROGRAM,))
+    race = Race(task_, MODE_IDS, RunConfig(), sandbox_factory=_sandbox)
+    async for _ in race.events():
+        pass
+    record = records.load_run(race.race_id[:-2])  # one race, whatever its modes are called
+    assert set(record.agents) == set(MODE_IDS)
+    markdown = export_run(record, "markdown")
+    positions = [markdown.index(f"## {mode_label(m)}") for m in MODE_IDS]
+    assert positions == sorted(positions)
+
+
 async def test_list_load_and_a_corrupt_file_never_raise() -> None:
     first = await _record_race()
     second = await _record_race()
@@ -67,7 +82,7 @@ async def test_list_load_and_a_corrupt_file_never_raise() -> None:
     runs = records.list_runs()
     readable = [r for r in runs if r.readable]
     assert [r.run_id for r in readable] == [second.race_id, first.race_id]
-    assert readable[0].modes == ("tool_calling", "codeact")
+    assert in_registry_order(readable[0].modes) == ("tool_calling", "codeact")
     assert readable[0].success == {"tool_calling": True, "codeact": True}
     assert readable[0].tokens["tool_calling"] > readable[0].tokens["codeact"] > 0
     broken = [r for r in runs if not r.readable]
@@ -97,20 +112,20 @@ async def test_a_cut_off_file_reads_up_to_its_last_whole_line() -> None:
 
 async def test_export_as_markdown_json_and_csv() -> None:
     race = await _record_race()
-    md = records.export_run(race.race_id, "markdown")
+    md = export_run(race.race_id, "markdown")
     assert "| Total tokens |" in md and "**Tool call** `users_search`" in md
     assert "```python" in md and "### Verdict: succeeded (answered)" in md
     assert "scripted" in md
-    data = json.loads(records.export_run(race.race_id, "json"))
+    data = json.loads(export_run(race.race_id, "json"))
     assert data["run_id"] == race.race_id and set(data["agents"]) == {"tool_calling", "codeact"}
-    rows = list(csv.DictReader(io.StringIO(records.export_run(race.race_id, "csv"))))
+    rows = list(csv.DictReader(io.StringIO(export_run(race.race_id, "csv"))))
     totals = [r for r in rows if r["round"] == "total"]
     assert {r["mode"] for r in totals} == {"tool_calling", "codeact"}
     assert all(r["success"] == "true" for r in totals)
     tool_rounds = [r for r in rows if r["mode"] == "tool_calling" and r["round"] != "total"]
     assert int(tool_rounds[1]["input_tokens"]) > int(tool_rounds[0]["input_tokens"])
     with pytest.raises(ValueError):
-        records.export_run(race.race_id, "pdf")
+        export_run(race.race_id, "pdf")
 
 
 async def test_a_recorded_race_plays_back_without_running_anything() -> None:

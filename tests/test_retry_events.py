@@ -12,7 +12,8 @@ from engine.agents import CodeActAgent
 from engine.events import Retrying, RunFinished, TextDelta, event_from_dict
 from engine.modes import mode
 from engine.providers.base import Finish, RawChunk, RetryNotice, TextChunk
-from engine.records import export_run, load_run
+from engine.record_export import export_run
+from engine.records import load_run
 from engine.replay import RecordedRace
 from engine.run import RunConfig
 from engine.settings import paths

@@ -9,6 +9,7 @@ import timeit
 
 from tasks.catalog import RESOURCES
 from tasks.dataset import (
+    TODAY,
     _Builder,
     copy_dataset,
     dataset_fingerprint,
@@ -31,7 +32,7 @@ def test_same_bytes_in_another_process_with_another_hash_seed() -> None:
 def test_rebuilding_gives_the_same_bytes() -> None:
     builder = _Builder()
     data = builder.build()
-    stage_stories(data, builder.rng)
+    stage_stories(data, builder.rng, TODAY)
     assert dataset_json({k: tuple(v) for k, v in data.items()}) == dataset_json()
 
 

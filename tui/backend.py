@@ -11,12 +11,15 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import records
 from engine.errors import ExplorerError, one_sentence
 from engine.events import Event
 from engine.prompts import PromptSet, load_prompts, reset_overrides, save_override
+from engine.record_export import export_run
 from engine.records import RunSummary
 from engine.replay import RecordedRace
-from tasks.suite import Task
+from engine.run import RunConfig
+from tasks.suite import Task, TaskCatalog
 from tui.choices import RunChoice
 from tui.pump import RaceLike
 
@@ -39,32 +42,30 @@ class TaskInfo:
 class Backend:
     """The engine as the app uses it."""
 
-    def list_tasks(self, task_file: Path | None = None) -> list[TaskInfo]:
-        """The bundled tasks, then the user's file's (raises ``BackendError`` on a bad file)."""
+    def catalog(self, task_file: Path | None = None) -> TaskCatalog:
+        """The bundled tasks, then the user's file's (``BackendError`` with the catalogue's
+        sentence for a file that cannot be used, or that reuses a bundled task's id)."""
         try:
-            from tasks.suite import load_tasks
-        except ImportError as exc:
-            raise BackendError("the task suite is not installed.") from exc
-        infos = [_task_info(task, "bundled") for task in load_tasks()]
-        if task_file is not None:
-            try:
-                extra = load_tasks(task_file)
-            except Exception as exc:  # TaskFileError, OSError: a sentence naming the file
-                raise BackendError(one_sentence(exc)) from exc
-            infos += [_task_info(task, task_file.name) for task in extra]
-        return infos
+            return TaskCatalog.load(task_file)
+        except Exception as exc:  # TaskFileError, or a bug: one sentence either way
+            raise BackendError(one_sentence(exc)) from exc
+
+    def list_tasks(self, task_file: Path | None = None) -> list[TaskInfo]:
+        """What the pickers show of ``catalog(task_file)``, each task with where it came from."""
+        catalog = self.catalog(task_file)
+        return [_task_info(task, task_file.name if task_file and catalog.from_user_file(task)
+                           else "bundled") for task in catalog]
 
     def new_race(self, choice: RunChoice, prompts: PromptSet | None) -> RaceLike:
         """A ready race for ``choice`` (not started: iterating its events starts it)."""
+        catalog = self.catalog(choice.task_file)
         try:
+            # Imported when the first race is built (in a worker), not when the app opens: the
+            # controller brings the agents, the providers and their SDKs, 469 ms
+            # (python -X importtime -c "import engine.controller", load 2.9 on 2 cores).
             from engine.controller import Race
-            from engine.run import RunConfig
-            from tasks.suite import get_task, load_tasks
 
-            if choice.task_id is None:
-                task = load_tasks()[0]
-            else:
-                task = get_task(choice.task_id, choice.task_file)
+            task = catalog.tasks[0] if choice.task_id is None else catalog.get(choice.task_id)
             if choice.tool_source is not None:
                 task = dataclasses.replace(task, tool_source=choice.tool_source)
             config = RunConfig(provider=choice.provider, model=choice.model or None,
@@ -96,16 +97,12 @@ class Backend:
 
     def list_runs(self) -> list[RunSummary]:
         """Past races, newest first (an unreadable record is listed with its problem)."""
-        from engine import records
-
         return records.list_runs()
 
     def replay(self, run_id: str, pace: float) -> RecordedRace:
         return RecordedRace(self.run_events(run_id), pace=pace)
 
     def run_events(self, run_id: str) -> list[Event]:
-        from engine import records
-
         try:
             return list(records.load_events(run_id))
         except Exception as exc:
@@ -113,10 +110,8 @@ class Backend:
 
     def export_run(self, run_id: str, fmt: str, folder: Path) -> Path:
         """Write the run as markdown, json or csv into ``folder``; returns the file."""
-        from engine import records
-
         try:
-            text = records.export_run(run_id, fmt)
+            text = export_run(run_id, fmt)
         except Exception as exc:
             raise BackendError(one_sentence(exc)) from exc
         suffix = {"markdown": "md"}.get(fmt, fmt)

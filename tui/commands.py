@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tui.choices import MODE_CHOICE_LABELS, MODE_CHOICES, PROVIDERS
-
-if TYPE_CHECKING:
-    from tui.screens.race import RaceScreen
+from tui.screens.race import RaceScreen
 
 PACES = (0.0, 0.5, 1.0, 2.0)  # playback time scale: 1 = the model's real speed
 Command = tuple[str, Callable[[], object], str]
@@ -64,8 +61,6 @@ class ExplorerCommands(Provider):
     """The app's own commands in the palette."""
 
     def _commands(self) -> list[Command]:
-        from tui.screens.race import RaceScreen
-
         screen = getattr(self.app, "race_screen", None)
         return race_commands(screen) if isinstance(screen, RaceScreen) else []
 

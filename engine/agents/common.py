@@ -54,8 +54,10 @@ from engine.providers.base import (
     RetryNotice,
     TextChunk,
     ToolCallChunk,
+    chunk_to_dict,
 )
 from engine.providers.latency import RoundTiming
+from engine.records import RunRecorder
 from engine.run import RunConfig
 from engine.toolbox import Toolbox
 from engine.toolboxes import open_toolbox
@@ -270,8 +272,8 @@ class Agent:
                 yield ev
         finally:  # a failed stream is recorded too: what arrived before it broke
             if self.recorder is not None:
-                self.recorder.response(number, reply.chunks, raw=reply.raw,
-                                       attempts=reply.attempts)
+                self.recorder.response(number, [chunk_to_dict(c) for c in reply.chunks],
+                                       raw=reply.raw, attempts=reply.attempts)
         timing = _timing(reply, time.monotonic())
         self.model_ms += timing.total_ms
         if reply.finish is None:
@@ -403,8 +405,6 @@ class Agent:
     def _open_record(self) -> None:
         if not self.config.record or self.recorder is not None:
             return
-        from engine.records import RunRecorder
-
         try:
             self.recorder = RunRecorder.create(self)
         except OSError:

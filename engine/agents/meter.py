@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.events import TOKEN_SOURCES
+from engine.pricing import cost
 from engine.providers.base import ToolCallChunk
 from engine.tokens import TokenLedger, count_text
 
@@ -95,10 +96,6 @@ class RunMeter:
 
 def _cost(model: str, input_tokens: int, output_tokens: int) -> float:
     try:
-        from engine.pricing import cost
-    except ImportError:
-        return 0.0
-    try:
         return float(cost(model, input_tokens, output_tokens))
-    except Exception:
+    except Exception:  # a broken price file must not stop the run: `doctor` reports it
         return 0.0

@@ -26,7 +26,7 @@ from engine.errors import UserError
 from engine.modes import DEFAULT_RACE, MODES, UnknownModeError, parse_modes
 from engine.providers import PROVIDER_NAMES, PROVIDERS, provider_spec
 from engine.toolboxes import TOOL_SOURCES, ToolSourceError, ToolSourceSpec, mcp_source
-from tasks.suite import Task
+from tasks.suite import Task, TaskCatalog, TaskFileError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -111,30 +111,26 @@ def parse_rate_flag(text: str) -> float | str | None:
 
 
 def select_tasks(spec: str, task_file: Path | None,
-                 source: ToolSourceSpec | None = None) -> list[Any]:
+                 source: ToolSourceSpec | None = None) -> list[Task]:
     """The tasks named by ``--tasks`` (raises ``UserError`` naming what is wrong); with a tool
     source that has tasks of its own, among those ("seed" then means all of them)."""
-    from tasks.suite import TaskFileError, load_tasks
-
     own = source.tasks if source is not None else None
     try:
-        everything = load_tasks(own) if own is not None else load_tasks()
-        if task_file is not None:
-            everything += load_tasks(task_file)
-    except (TaskFileError, OSError) as exc:
+        catalog = TaskCatalog.load(task_file, base=own)
+    except TaskFileError as exc:
         raise UserError(str(exc)) from exc
+    everything = list(catalog)
     key = spec.strip().lower()
     if key == "all" or (key == "seed" and own is not None):
         return everything
     if key == "seed":
         return [t for t in everything if t.article]
-    by_id = {t.id: t for t in everything}
     wanted = [s.strip() for s in spec.split(",") if s.strip()]
-    unknown = [s for s in wanted if s not in by_id]
+    unknown = [s for s in wanted if s not in catalog.ids()]
     if unknown or not wanted:
         raise UserError(f"Unknown task {', '.join(map(repr, unknown)) or repr(spec)}; "
                         "`codeact-explorer tasks` lists the task ids.")
-    return [by_id[s] for s in wanted]
+    return [catalog.get(s) for s in wanted]
 
 
 def _replay_paths(tasks: list[Any], modes: tuple[str, ...],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine.commands.tools_cmd import add_analyze
 from engine.errors import UserError
+from tasks.suite import TaskCatalog, TaskFileError
 
 FORMATS = ("mistral-json", "python")
 
@@ -31,11 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_analyze(tools)
 
 
-def _load(file: Path | None) -> list:
-    from tasks.suite import TaskFileError, all_tasks
-
+def _load(file: Path | None) -> TaskCatalog:
     try:
-        return all_tasks(file)
+        return TaskCatalog.load(file)
     except TaskFileError as exc:
         raise UserError(str(exc)) from None
 

@@ -9,8 +9,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from engine.errors import UserError
-from engine.modes import MODES
-from engine.records import RunSummary
+from engine.modes import MODES, in_registry_order
+from engine.record_export import export_run
+from engine.records import RunRecordError, RunSummary, list_runs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +37,7 @@ MODES_BY_ID = {m.id: m for m in MODES}
 
 def _modes_cell(run: RunSummary) -> str:
     cells = []
-    for mode_id in run.modes:
+    for mode_id in in_registry_order(run.modes):
         ok = run.success.get(mode_id)
         mark = "ok" if ok else ("?" if ok is None else "fail")
         if mode_id in run.not_judged:
@@ -50,13 +51,12 @@ def _modes_cell(run: RunSummary) -> str:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from engine.records import list_runs
-
     runs = list_runs()
     if args.limit is not None:
         runs = runs[: max(0, args.limit)]
     if args.json:
-        print(json.dumps([asdict(r) for r in runs], indent=2, ensure_ascii=False))
+        rows = [{**asdict(r), "modes": list(in_registry_order(r.modes))} for r in runs]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if not runs:
         print("No recorded runs yet; `codeact-explorer bench` or the app records them.")
@@ -72,8 +72,6 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from engine.records import RunRecordError, export_run
-
     try:
         text = export_run(args.run, args.fmt)
     except RunRecordError as exc:

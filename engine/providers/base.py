@@ -99,6 +99,45 @@ class RetryNotice:
 StreamChunk = TextChunk | ToolCallChunk | Finish | RawChunk | RetryNotice
 
 
+def chunk_to_dict(chunk: StreamChunk) -> dict[str, Any]:
+    """One reply item as a JSON-friendly dict (``chunk_from_dict`` reads it back)."""
+    if isinstance(chunk, RawChunk):
+        return {"type": "raw", "data": chunk.data}
+    if isinstance(chunk, RetryNotice):
+        return {"type": "retry", "attempt": chunk.attempt, "attempts": chunk.attempts,
+                "wait_s": chunk.wait_s, "reason": chunk.reason, "kind": chunk.kind}
+    if isinstance(chunk, TextChunk):
+        return {"type": "text", "text": chunk.text}
+    if isinstance(chunk, ToolCallChunk):
+        return {"type": "tool_call", "index": chunk.index, "call_id": chunk.call_id,
+                "name": chunk.name, "arguments": chunk.arguments}
+    usage = None
+    if chunk.usage is not None:
+        usage = {"prompt_tokens": chunk.usage.prompt_tokens,
+                 "completion_tokens": chunk.usage.completion_tokens}
+    return {"type": "finish", "reason": chunk.reason, "usage": usage}
+
+
+def chunk_from_dict(data: dict[str, Any]) -> StreamChunk:
+    """The reply item ``chunk_to_dict`` wrote (a run record's ``chunks``)."""
+    kind = data.get("type")
+    if kind == "raw":
+        return RawChunk(data.get("data"))
+    if kind == "retry":
+        return RetryNotice(int(data.get("attempt", 2)), int(data.get("attempts", 2)),
+                           float(data.get("wait_s", 0.0)), str(data.get("reason", "")),
+                           str(data.get("kind", "server")))
+    if kind == "text":
+        return TextChunk(str(data.get("text", "")))
+    if kind == "tool_call":
+        return ToolCallChunk(int(data.get("index", 0)), str(data.get("call_id", "")),
+                             str(data.get("name", "")), str(data.get("arguments", "")))
+    usage = data.get("usage")
+    return Finish(str(data.get("reason", "stop")),
+                  ApiUsage(int(usage["prompt_tokens"]), int(usage["completion_tokens"]))
+                  if usage else None)
+
+
 @dataclass
 class ProviderError(ExplorerError):
     """A provider failure, with one sentence a user can act on (``message``), what failed

@@ -17,11 +17,11 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from engine.events import Event, RoundStarted, TextDelta, ToolCall, Usage
-from engine.providers.base import ChatRequest, Finish, ProviderError, StreamChunk
+from engine.providers.base import ChatRequest, Finish, ProviderError, StreamChunk, chunk_from_dict
 from engine.providers.latency import RoundTiming, check_pace
+from engine.records import AgentRecord, RunRecordError, load_run
 from tasks.suite import Task
 
 
@@ -31,7 +31,8 @@ class ReplayProvider:
     name = "replay"
     scripted = True
 
-    def __init__(self, record: Any, *, pace: float = 0.0, model: str | None = None) -> None:
+    def __init__(self, record: AgentRecord, *, pace: float = 0.0,
+                 model: str | None = None) -> None:
         self.record = record
         self.pace = check_pace(pace)
         # The recorded model's name, so costs are priced as the original run's were; the
@@ -46,8 +47,6 @@ class ReplayProvider:
     def from_path(cls, path: str | Path, mode: str, *, pace: float = 0.0,
                   model: str | None = None) -> ReplayProvider:
         """The recorded run of ``mode`` in the race that ``path`` (file or run id) belongs to."""
-        from engine.records import RunRecordError, load_run
-
         try:
             race = load_run(path)
         except RunRecordError as exc:
@@ -72,8 +71,6 @@ class ReplayProvider:
         return (self.record.header.get("task") or {}).get("prompt")
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        from engine.records import chunk_from_dict
-
         number = 1 + sum(1 for m in request.messages if m.get("role") == "assistant")
         chunks = self._responses.get(number)
         if chunks is None:

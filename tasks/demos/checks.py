@@ -18,7 +18,7 @@ from typing import Any
 
 from tasks.checking import mentions, mentions_count
 from tasks.demos.gitrepo import history, person, todos
-from tasks.suite import Task
+from tasks.task import Task
 
 DemoChecker = Callable[[Task, str, Any, Any], list[str]]
 DEMO_CHECKERS: dict[str, DemoChecker] = {}

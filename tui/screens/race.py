@@ -32,6 +32,9 @@ from tui.messages import (
     TasksLoaded,
 )
 from tui.pump import RaceLike, RaceRunner
+from tui.screens.history import HistoryScreen
+from tui.screens.prompts import PromptEdit, PromptEditorScreen
+from tui.screens.setup import SetupScreen
 from tui.tally import RaceTally
 from tui.throttle import Throttle
 from tui.widgets.agent_pane import AgentPane
@@ -324,8 +327,6 @@ class RaceScreen(Screen[None]):
     # -- other screens -------------------------------------------------------------------------
 
     def action_settings(self) -> None:
-        from tui.screens.setup import SetupScreen
-
         self.app.push_screen(SetupScreen(self.choice, self.tasks), self._setup_done)
 
     def _setup_done(self, choice: RunChoice | None) -> None:
@@ -333,8 +334,6 @@ class RaceScreen(Screen[None]):
             self.set_choice(choice)
 
     def action_history(self) -> None:
-        from tui.screens.history import HistoryScreen
-
         self.app.push_screen(HistoryScreen(self.backend, getattr(self.app, "export_dir", None)),
                              self._history_done)
 
@@ -356,8 +355,6 @@ class RaceScreen(Screen[None]):
             self.post_message(PromptsLoaded(None, "", error=error))
 
     def on_prompts_loaded(self, message: PromptsLoaded) -> None:
-        from tui.screens.prompts import PromptEditorScreen
-
         if message.error:
             self.notify(message.error, severity="error")
             return
@@ -366,15 +363,11 @@ class RaceScreen(Screen[None]):
                              self._prompts_done)
 
     def _prompts_done(self, result: object) -> None:
-        from tui.screens.prompts import PromptEdit
-
         if isinstance(result, PromptEdit):
             self.save_prompts(result)
 
     @work(thread=True, exclusive=True, group="prompts", exit_on_error=False)
     def save_prompts(self, edit: object) -> None:
-        from tui.screens.prompts import PromptEdit
-
         assert isinstance(edit, PromptEdit)
         try:
             if edit.reset:
