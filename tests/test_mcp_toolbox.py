@@ -103,11 +103,10 @@ def test_a_crash_ends_in_one_sentence_with_the_servers_last_words() -> None:
 ])
 def test_garbage_on_the_wire_ends_in_one_sentence_at_once(mode, sentence) -> None:
     with McpToolbox(raw(mode), call_timeout=60) as box:
-        started = time.monotonic()
         with pytest.raises(McpServerError) as err:
             box.call("answer", {})
+        # This sentence, not the 60 s call timeout's: the garbage ended the call at once.
         assert str(err.value) == sentence
-        assert time.monotonic() - started < 50  # not the 60 s call timeout
 
 
 def test_a_server_that_exits_at_start_is_one_sentence_with_its_stderr() -> None:

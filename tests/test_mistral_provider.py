@@ -6,11 +6,13 @@ import asyncio
 import itertools
 import json
 import time
+from types import SimpleNamespace
 
 import httpx2
 import pytest
 from fake_mistral import FakeMistral, fast_provider, text_reply, tool_call_reply
 
+from engine.providers import transport
 from engine.providers.base import (
     ChatRequest,
     Finish,
@@ -118,7 +120,21 @@ async def test_tool_calls_arrive_whole_in_index_order(server):
     assert chunks[-1] == Finish("tool_calls", chunks[-1].usage)
 
 
-async def test_pacing_spaces_requests_of_two_concurrent_agents(server):
+async def test_pacing_spaces_requests_of_two_concurrent_agents(server, monkeypatch):
+    """Three concurrent streams through one provider: each request gets its own slot,
+    ``min_interval`` after the one before. The pacer runs on a stopped virtual clock and its
+    sleeps return at once, each remembering the time it would wake at: no timing is asserted."""
+    start = 1000.0
+    wake_at: dict[object, float] = {}
+    real_sleep = asyncio.sleep
+
+    async def virtual_sleep(seconds: float) -> None:
+        wake_at[asyncio.current_task()] = start + seconds
+        await real_sleep(0)
+
+    monkeypatch.setattr(transport, "time", SimpleNamespace(monotonic=lambda: start,
+                                                           time=time.time))
+    monkeypatch.setattr(transport, "asyncio", SimpleNamespace(sleep=virtual_sleep))
     server.enqueue(text_reply("one"), text_reply("two"), text_reply("three"))
     prov = provider(server, min_interval=0.2)
     request = ChatRequest("m", MESSAGES)
@@ -127,7 +143,7 @@ async def test_pacing_spaces_requests_of_two_concurrent_agents(server):
 
     async def timed_wait() -> None:
         await wait()
-        released.append(time.monotonic())  # when the request may go (client side: no jitter)
+        released.append(wake_at.pop(asyncio.current_task(), start))  # when it may go
 
     prov.pacer.wait = timed_wait  # type: ignore[method-assign]
 
@@ -138,9 +154,8 @@ async def test_pacing_spaces_requests_of_two_concurrent_agents(server):
         await asyncio.gather(run(), run(), run())
     finally:
         await prov.aclose()
-    gaps = [b - a for a, b in itertools.pairwise(sorted(released))]
-    assert len(server.requests) == 3 and len(gaps) == 2
-    assert all(gap >= 0.195 for gap in gaps), gaps
+    gaps = [round(b - a, 9) for a, b in itertools.pairwise(sorted(released))]
+    assert len(server.requests) == 3 and gaps == [0.2, 0.2]
 
 
 async def test_a_caller_supplied_httpx2_client_is_used_and_left_open():

