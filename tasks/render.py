@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import Any
 
@@ -49,8 +50,6 @@ def _mistral_tools() -> tuple[dict[str, Any], ...]:
 
 def mistral_tools() -> list[dict[str, Any]]:
     """The ``tools`` list of a Mistral chat request: one function schema per tool (120)."""
-    import copy
-
     return copy.deepcopy(list(_mistral_tools()))
 
 

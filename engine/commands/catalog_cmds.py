@@ -9,6 +9,8 @@ from pathlib import Path
 
 from engine.commands.tools_cmd import add_analyze
 from engine.errors import UserError
+from engine.tokens import count_text, count_tools
+from tasks.render import mistral_tools, python_api_text
 from tasks.suite import TaskCatalog, TaskFileError
 
 FORMATS = ("mistral-json", "python")
@@ -59,9 +61,6 @@ def run_tasks(args: argparse.Namespace) -> int:
 
 
 def _rendering(fmt: str) -> tuple[str, int]:
-    from engine.tokens import count_text, count_tools
-    from tasks.render import mistral_tools, python_api_text
-
     if fmt == "python":
         text = python_api_text()
         return text, count_text(text)

@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from engine import tokens
+from engine.pricing import PriceFileError, load_prices, user_prices_path
 from engine.providers import PROVIDERS
 from engine.settings import paths
+from wasm_sandbox import runtime
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 
@@ -57,8 +60,6 @@ def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
 
 def _locate_wasm() -> tuple[Path, bool, str]:
     """(path, packaged, pinned hash), through wasm_sandbox; raises its one-sentence error."""
-    from wasm_sandbox import runtime
-
     path, packaged = runtime.locate_wasm()
     return path, packaged, runtime.PINNED_SHA256
 
@@ -86,8 +87,6 @@ def check_cache(build: bool = False) -> Check:
     """Whether the compiled interpreter is cached (and intact); ``build`` compiles it now."""
     name = "compiled cache"
     try:
-        from wasm_sandbox import runtime
-
         if build:
             t0 = time.monotonic()
             info = runtime.prepare()
@@ -126,8 +125,6 @@ def check_cache(build: bool = False) -> Check:
 def check_tokenizer() -> Check:
     name = "tokenizer"
     try:
-        from engine import tokens
-
         t0 = time.monotonic()
         count = tokens.count_text("CodeAct Explorer counts tokens.")
         took = time.monotonic() - t0
@@ -205,8 +202,6 @@ def check_folders() -> list[Check]:
 
 
 def check_prices() -> Check:
-    from engine.pricing import PriceFileError, load_prices, user_prices_path
-
     path = user_prices_path()
     try:
         prices = load_prices()
