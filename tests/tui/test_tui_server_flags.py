@@ -50,7 +50,12 @@ async def test_a_race_started_from_the_flags_talks_to_that_server(monkeypatch):
 
 def test_the_provider_flag_follows_the_registry(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    assert check_flags(_args("--provider", "openai", "--model", "llama3.1")) is None
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert check_flags(_args("--provider", "openai", "--model", "llama3.1",
+                             "--server-url", "http://127.0.0.1:8000/v1")) is None
+    # Neither a server of one's own nor a key for the hosted API: one sentence (since 1830b77).
+    missing = check_flags(_args("--provider", "openai", "--model", "llama3.1"))
+    assert missing and "OPENAI_API_KEY" in missing and "--server-url" in missing
     unknown = check_flags(_args("--provider", "nope"))
     assert unknown and "Unknown provider 'nope'" in unknown and "openai" in unknown
     replay = check_flags(_args("--provider", "replay"))
