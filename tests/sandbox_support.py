@@ -84,7 +84,7 @@ def link_cache_into(source: Path, target: Path) -> None:
     """Hard-link (or copy) a compiled cache into another folder, so no test compiles twice."""
     target.mkdir(parents=True, exist_ok=True)
     for item in source.iterdir():
-        if item.suffix in (".cwasm", ".json"):
+        if item.suffix in (".cwasm", ".json", ".code"):
             dest = target / item.name
             if not dest.exists():
                 try:

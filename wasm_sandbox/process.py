@@ -120,7 +120,8 @@ def _pipe(size: int | None = None) -> tuple[int, int]:
 class ChildProcess:
     """A serving child: ``ctl`` and ``gin`` to write, ``reader`` over ``gout``."""
 
-    def __init__(self, runtime: RuntimeInfo, init_line: bytes, max_line: int) -> None:
+    def __init__(self, runtime: RuntimeInfo, init_line: bytes, max_line: int,
+                 fork_server: bool = True) -> None:
         ctl_r, self.ctl = _pipe(max(len(init_line) + 4096, 65536))
         gin_r, self.gin = _pipe(1 << 20)
         gout_r, gout_w = _pipe(1 << 20)
@@ -130,7 +131,7 @@ class ChildProcess:
         self.stderr: _StderrTail | None = None
         self.pidfd: int | None = None
         try:
-            self.pid = self._start(runtime, theirs)
+            self.pid = self._start(runtime, theirs, fork_server)
         except BaseException:
             for fd in (*theirs, self.ctl, self.gin, gout_r):
                 os.close(fd)
@@ -147,10 +148,10 @@ class ChildProcess:
             self, _kill_child, self.pid, self.pidfd, self.popen, [self.ctl, self.gin, gout_r]
         )
 
-    def _start(self, runtime: RuntimeInfo, fds: list[int]) -> int:
+    def _start(self, runtime: RuntimeInfo, fds: list[int], fork_server: bool) -> int:
         zygote = None
         with contextlib.suppress(OSError):
-            zygote = _zygote_for(runtime)
+            zygote = _zygote_for(runtime) if fork_server else None
         if zygote is not None:
             try:
                 pid = zygote.fork(fds)

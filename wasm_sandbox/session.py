@@ -11,7 +11,7 @@ and says so on a line signed with a token the guest never sees.
 from __future__ import annotations
 
 import json
-import secrets
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -26,6 +26,8 @@ from wasm_sandbox.process import ChildProcess
 from wasm_sandbox.result import ExecutionResult, limit_name
 from wasm_sandbox.runtime import RuntimeInfo, prepare
 
+# Tokens come from os.urandom, which is what secrets.token_hex reads (importing secrets cost
+# 5 ms of every `sandbox run`: hmac, base64).
 GRACE_SECONDS = 0.5  # the child's own watchdog gets this long before the app kills it
 STARTUP_SECONDS = 30.0
 RAW_FLOOD_BYTES = 16 << 20  # bytes written around print() before the execution is ended
@@ -52,8 +54,12 @@ class Sandbox:
     guest's ``api.<path>(...)`` becomes ``host_call(flat name, arguments by parameter name)``,
     answered with the wire dict (``{"ok": True, "value": ...}`` or ``{"ok": False, "error":
     ...}``). One interpreter lives across ``run`` calls; a limit that kills it gets a fresh one
-    (the result says so). Raises ``ValueError`` (one sentence) for a malformed ``guest_api`` and
-    ``SandboxError`` when the interpreter cannot be set up.
+    (the result says so). ``fork_server``: fresh interpreters are forked by the module's shared
+    zygote (``process.Zygote``: cheap for every interpreter after the first); False starts a
+    child process of its own, which does not wait for a zygote to load, so a one-shot caller
+    (``sandbox run``) can do its own work while the child loads. Raises ``ValueError`` (one
+    sentence) for a malformed ``guest_api`` and ``SandboxError`` when the interpreter cannot be
+    set up.
     """
 
     def __init__(
@@ -62,15 +68,17 @@ class Sandbox:
         guest_api: Mapping[str, GuestFunction],
         limits: Limits | None = None,
         cache_dir: Path | str | None = None,
+        fork_server: bool = True,
     ) -> None:
         self.limits = limits if limits is not None else Limits()
         self.runtime: RuntimeInfo = prepare(Path(cache_dir) if cache_dir is not None else None)
         self._host_call = host_call
-        self._token = secrets.token_hex(16)
+        self._token = os.urandom(16).hex()
         init = {"token": self._token, "api": check_guest_api(guest_api),
                 "limits": self.limits.to_dict()}
         self._init_line = json.dumps(init).encode() + b"\n"
         self._max_line = self.limits.argument_bytes + (64 << 10)  # room for a done line
+        self._fork_server = fork_server
         self._run_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._interrupted = False
@@ -129,7 +137,7 @@ class Sandbox:
     # -- one execution ----------------------------------------------------------------------
 
     def _spawn(self) -> ChildProcess:
-        return ChildProcess(self.runtime, self._init_line, self._max_line)
+        return ChildProcess(self.runtime, self._init_line, self._max_line, self._fork_server)
 
     def _replace_child(self) -> ChildProcess:
         with self._state_lock:
@@ -161,7 +169,7 @@ class Sandbox:
         child = self._child
         restarted = False
         out = Output(self.limits.output_bytes)
-        calls = HostCalls(self._host_call, self.limits, secrets.token_hex(8))
+        calls = HostCalls(self._host_call, self.limits, os.urandom(8).hex())
         try:
             if child is None:
                 child = self._replace_child()

@@ -7,12 +7,15 @@ What users use to try code against the API before a model does: the program sees
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import UserError
+
+if TYPE_CHECKING:
+    from tasks.platform import Platform
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("file", metavar="FILE", help="Python file to run, or - to read stdin")
     run.add_argument("--json", action="store_true", help="print the execution result as JSON")
-    run.set_defaults(func=sandbox_run)
+    # One program, then the process ends: nothing is left to tear down but the interpreter's
+    # own objects and the child's pipes (the child exits when they close), 50-90 ms of a
+    # 240 ms command (issue 12); the command line ends such commands with os._exit.
+    run.set_defaults(func=sandbox_run, exit_at_once=True)
 
 
 def _read_code(name: str) -> str:
@@ -49,24 +55,24 @@ def sandbox_run(args: argparse.Namespace) -> int:
     # loading while the platform's modules (55 ms: tasks.platform 38, tasks.catalog 17;
     # python -X importtime, load 2.7 on 2 cores) are imported and built, on the other core.
     from engine.settings import paths
-    from wasm_sandbox import Sandbox, SandboxError
-    from wasm_sandbox.process import warm_up
-    from wasm_sandbox.runtime import prepare
-
-    # The interpreter's process loads while the platform is imported and built (2 cores).
-    with contextlib.suppress(SandboxError):  # Sandbox() below says what is wrong
-        warm_up(prepare(paths().wasm_cache))
     from tasks.catalog import guest_api_spec
-    from tasks.platform import new_platform
+    from wasm_sandbox import Sandbox, SandboxError
 
     code = _read_code(args.file)
-    platform = new_platform()
+    platforms: list[Platform] = []  # built below, while the interpreter's process loads
 
     def host_call(name: str, arguments: dict) -> dict:
-        return platform.call(name, arguments).to_wire()
+        return platforms[0].call(name, arguments).to_wire()
 
     try:
-        with Sandbox(host_call, guest_api_spec(), cache_dir=paths().wasm_cache) as sandbox:
+        # The sandbox's own child process (no fork server: nothing here waits for one to load)
+        # starts here, and loads wasmtime and the interpreter on the other core while this one
+        # imports and builds the platform.
+        with Sandbox(host_call, guest_api_spec(), cache_dir=paths().wasm_cache,
+                     fork_server=False) as sandbox:
+            from tasks.platform import new_platform
+
+            platforms.append(new_platform())
             if sandbox.runtime.note:
                 print(f"codeact-explorer: {sandbox.runtime.note}.", file=sys.stderr)
             result = sandbox.run(code)
