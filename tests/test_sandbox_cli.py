@@ -57,3 +57,23 @@ def test_a_missing_file_is_one_sentence(tmp_path, capsys):
     assert main(["sandbox", "run", str(tmp_path / "nope.py")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("codeact-explorer: There is no file") and err.count("\n") == 1
+
+
+def test_the_command_ends_at_once_with_all_its_output_and_status(tmp_path):
+    # Run as the installed command does (argv from sys.argv): the process ends with os._exit,
+    # so this checks that every printed line and the status still come out through pipes.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # pipes buffer
+    program = "for i in range(400):\n    print(f'line {i:04d}', 'x' * 20)\n1 / 0\n"
+    proc = subprocess.run([sys.executable, "-m", "tui", "sandbox", "run", "-"], input=program,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 400 and lines[-1] == "line 0399 " + "x" * 20
+    assert "ZeroDivisionError" in proc.stderr and "0 host calls" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "tui", "sandbox", "run", "-", "--json"],
+                          input="print(2)", capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["output"] == "2\n"

@@ -5,7 +5,7 @@ Run as a script, never imported by the app (it starts faster without the package
     python -I -S child.py compile SITE SETTINGS WASM OUT
     python -I -S child.py driver  SITE SETTINGS MODULE SIZE INODE STDLIB CODE OUT
     python -I -S child.py zygote  SITE SETTINGS MODULE SIZE INODE STDLIB CODE  (fork server)
-    python -I -S child.py serve   SITE SETTINGS MODULE SIZE INODE STDLIB CODE CTL GIN GOUT
+    python -I -S child.py serve   SITE SETTINGS CTL GIN GOUT
 
 ``SITE`` is the folder holding the wasmtime package, ``SETTINGS`` the engine settings (JSON),
 ``STDLIB`` the folder preopened read-only as the guest's ``/usr/local/lib`` (``-``: none; an
@@ -21,6 +21,11 @@ one interpreter: a watchdog thread turns CPU and wall-clock overruns into epoch 
 the interpreter ends it writes a line signed with the app's secret token on GOUT (the guest
 cannot forge it) saying why, and exits; the app starts a fresh one.
 
+The init line (JSON) holds the token, the guest API, the limits and ``module``: MODULE SIZE
+INODE STDLIB CODE. A child started on its own imports wasmtime first and loads that module
+when the line comes, so the app can start it before it has checked the module's hashes (a
+zygote's child has its module already and ignores the field).
+
 The zygote imports wasmtime and loads the compiled module once, then forks a serving child per
 request, so a fresh interpreter costs a fork plus CPython's own start-up.
 """
@@ -28,12 +33,10 @@ request, so a fresh interpreter costs a fork plus CPython's own start-up.
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
 import os
 import select
 import signal
-import socket
 import sys
 import threading
 import time
@@ -46,10 +49,12 @@ DRIVER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest", 
 # Runs the marshalled driver passed as the guest's last argument (hex: argv holds no NUL bytes);
 # sys.argv is then what the driver would see when run from source with -c.
 DRIVER_STUB = "exec(__import__('marshal').loads(bytes.fromhex(__import__('sys').argv.pop())))"
-# Compiles the source in argv[1] as -c would (same file name and flags) and marshals it to stdout.
+# Compiles the source in argv[1] as -c would (same file name and flags) and marshals it to stdout
+# after a line saying what follows (so nothing else a guest might print is taken for code).
+CODE_MARK = b"marshalled driver\n"
 COMPILE_STUB = (
     "import marshal, os, sys\n"
-    "data = marshal.dumps(compile(sys.argv[1], '<string>', 'exec'))\n"
+    f"data = {CODE_MARK!r} + marshal.dumps(compile(sys.argv[1], '<string>', 'exec'))\n"
     "while data:\n"
     "    data = data[os.write(1, data):]\n"
 )
@@ -82,25 +87,24 @@ GUEST_EXECUTABLE = "/usr/local/bin/python3"
 Loaded = tuple["wasmtime.Engine", "wasmtime.Module", str | None, list[str]]
 
 
-def code_header(source: bytes, payload: bytes) -> bytes:
-    """The first line of a CODE file: SHA-256 of the driver source and of the marshal bytes."""
-    return f"{hashlib.sha256(source).hexdigest()} {hashlib.sha256(payload).hexdigest()}".encode()
-
-
 def driver_argv(code_path: str) -> list[str]:
-    """The guest's ``-c`` arguments that start the driver: its marshalled code when CODE holds
-    the code of today's driver.py (checked by hash), else its source."""
-    with open(DRIVER_PATH, "rb") as fh:
-        source = fh.read()
+    """The guest's ``-c`` arguments that start the driver: the marshal bytes after CODE's
+    header line, else (``-``, unreadable or empty) the source.
+
+    The app checked CODE's header against driver.py and the bytes (``runtime.prepare``) just
+    before it named the file, as it checks the module whose size and inode alone are checked
+    here; hashing again would import hashlib, 2-3 ms of every start (-X importtime).
+    """
     if code_path != "-":
         try:
             with open(code_path, "rb") as fh:
-                head, _, payload = fh.read().partition(b"\n")
-            if head == code_header(source, payload):
+                payload = fh.read().partition(b"\n")[2]
+            if payload:
                 return ["-c", DRIVER_STUB, payload.hex()]
         except OSError:
             pass  # compile from source
-    return ["-c", source.decode("utf-8")]
+    with open(DRIVER_PATH, encoding="utf-8") as fh:
+        return ["-c", fh.read()]
 
 
 def load_module(settings: dict[str, Any], path: str, size: str, inode: str,
@@ -117,20 +121,20 @@ def load_module(settings: dict[str, Any], path: str, size: str, inode: str,
 
 
 def compile_driver(settings: dict[str, Any], module_args: list[str], out: str) -> int:
-    """Write OUT: ``code_header`` line, then the driver's code object marshalled in the guest."""
+    """Write OUT: ``CODE_MARK``, then the driver's code object marshalled in the guest
+    (``runtime`` replaces the mark with a header line that names the source and the bytes)."""
     import wasmtime
 
     engine, module, stdlib, _ = load_module(settings, *module_args)
     with open(DRIVER_PATH, "rb") as fh:
         source = fh.read()
-    raw = out + ".raw"
     store = wasmtime.Store(engine)
     wasi = wasmtime.WasiConfig()
     wasi.argv = [GUEST_EXECUTABLE, "-I", "-S", "-c", COMPILE_STUB, source.decode("utf-8")]
     wasi.env = []
     if stdlib is not None:
         wasi.preopen_dir(stdlib, STDLIB_GUEST_DIR, fs_mutable=False)
-    wasi.stdout_file = raw
+    wasi.stdout_file = out
     wasi.inherit_stderr()
     store.set_wasi(wasi)
     store.set_epoch_deadline(1 << 62)
@@ -142,23 +146,15 @@ def compile_driver(settings: dict[str, Any], module_args: list[str], out: str) -
     except wasmtime.ExitTrap as exc:
         if exc.code != 0:
             return 1
-    try:
-        with open(raw, "rb") as fh:
-            payload = fh.read()
-    finally:
-        os.unlink(raw)
-    if not payload:
-        return 1
-    with open(out, "wb") as fh:
-        fh.write(code_header(source, payload) + b"\n" + payload)
-    return 0
+    return 0 if os.path.getsize(out) else 1
 
 
 class Interpreters:
     """Runs interpreters one after another for one sandbox session."""
 
     def __init__(self, engine: wasmtime.Engine, module: wasmtime.Module, stdlib: str | None,
-                 driver: list[str], ctl: int, gin: int, gout: int) -> None:
+                 driver: list[str], ctl: int, gin: int, gout: int,
+                 init: dict | None = None, ctl_buf: bytes = b"") -> None:
         self.engine, self.module, self.stdlib, self.driver = engine, module, stdlib, driver
         # The guest inherits our fds 0 and 1: wasmtime reads an inherited stdin on a dedicated
         # thread, which measured 5x faster per host call than a ``stdin_file`` pipe.
@@ -166,8 +162,10 @@ class Interpreters:
             os.dup2(fd, target)
             os.close(fd)
         self.ctl, self.gout = ctl, 1
-        self.ctl_buf = b""
-        init = json.loads(self._ctl_line())
+        if init is None:
+            line, ctl_buf = ctl_line(ctl, b"")
+            init = json.loads(line)
+        self.ctl_buf = ctl_buf
         self.token: str = init["token"]
         self.limits: dict = init["limits"]
         self.guest_argv = json.dumps({"api": init["api"], "limits": self.limits})
@@ -179,15 +177,6 @@ class Interpreters:
         self.cpu_clock = time.pthread_getcpuclockid(threading.get_ident())
         self.cpu_start = time.clock_gettime(self.cpu_clock)
         threading.Thread(target=self._watch, daemon=True).start()
-
-    def _ctl_line(self) -> bytes:
-        while b"\n" not in self.ctl_buf:
-            chunk = os.read(self.ctl, 1 << 16)
-            if not chunk:
-                os._exit(0)
-            self.ctl_buf += chunk
-        line, _, self.ctl_buf = self.ctl_buf.partition(b"\n")
-        return line
 
     # -- watchdog (its own thread) ----------------------------------------------------------
 
@@ -319,15 +308,35 @@ class Interpreters:
             data = data[os.write(self.gout, data) :]
 
 
-def serve(settings: dict[str, Any], module_args: list[str], fds: list[int],
-          loaded: Loaded | None = None) -> None:
-    engine, module, stdlib, driver = loaded or load_module(settings, *module_args)
+def ctl_line(ctl: int, buf: bytes) -> tuple[bytes, bytes]:
+    """(the next line on CTL, what was read after it); exits when the app closed CTL."""
+    while b"\n" not in buf:
+        chunk = os.read(ctl, 1 << 16)
+        if not chunk:
+            os._exit(0)
+        buf += chunk
+    line, _, rest = buf.partition(b"\n")
+    return line, rest
+
+
+def serve(settings: dict[str, Any], fds: list[int], loaded: Loaded | None = None) -> None:
+    """Serve one interpreter: the zygote's LOADED module, else the init line's."""
     ctl, gin, gout = fds
-    Interpreters(engine, module, stdlib, driver, ctl, gin, gout).serve()
+    if loaded is not None:
+        Interpreters(*loaded, ctl, gin, gout).serve()
+        return
+    import wasmtime  # noqa: F401 - the slow part, done before the app has sent the init line
+
+    line, rest = ctl_line(ctl, b"")
+    init = json.loads(line)
+    loaded = load_module(settings, *init["module"])
+    Interpreters(*loaded, ctl, gin, gout, init, rest).serve()
 
 
 def zygote(settings: dict[str, Any], module_args: list[str]) -> None:
     """Fork a serving child for each request on fd 0 (a Unix socket): fds in, pid out."""
+    import socket  # only here: 2-3 ms of every directly started child (-X importtime)
+
     loaded = load_module(settings, *module_args)
     sock = socket.socket(fileno=0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
@@ -348,7 +357,7 @@ def zygote(settings: dict[str, Any], module_args: list[str]) -> None:
                 sock.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 os.setsid()
-                serve(settings, module_args, fds, loaded)
+                serve(settings, fds, loaded)
             finally:
                 os._exit(7)
         for fd in fds:
@@ -368,8 +377,8 @@ def main(argv: list[str]) -> int:
         return compile_driver(settings, argv[3:8], argv[8])
     if mode == "zygote" and len(argv) == 8:
         zygote(settings, argv[3:8])
-    elif mode == "serve" and len(argv) == 11:
-        serve(settings, argv[3:8], [int(fd) for fd in argv[8:11]])
+    elif mode == "serve" and len(argv) == 6:
+        serve(settings, [int(fd) for fd in argv[3:6]])
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -17,10 +17,13 @@ import subprocess
 import threading
 import weakref
 from collections import deque
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from wasm_sandbox.bridge import LineReader
-from wasm_sandbox.runtime import RuntimeInfo, child_command, module_args
+from wasm_sandbox.launch import child_command, module_args
+
+if TYPE_CHECKING:
+    from wasm_sandbox.runtime import RuntimeInfo
 
 F_SETPIPE_SZ = 1031
 
@@ -109,6 +112,17 @@ def warm_up(runtime: RuntimeInfo) -> bool:
         return False  # the first ChildProcess starts its child directly instead
 
 
+def prestart() -> ChildProcess:
+    """A child of its own, started now, before the runtime is checked: it imports wasmtime
+    (35-50 ms) while the caller goes on; ``Sandbox(..., child=...)`` sends it its work.
+
+    For a one-shot caller (``sandbox run``), which would otherwise start it only after
+    importing and checking everything else. Raises ``SandboxError`` when wasmtime is not
+    installed and ``OSError`` when no process can be started.
+    """
+    return ChildProcess(None, fork_server=False)
+
+
 def _pipe(size: int | None = None) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     if size:
@@ -118,14 +132,17 @@ def _pipe(size: int | None = None) -> tuple[int, int]:
 
 
 class ChildProcess:
-    """A serving child: ``ctl`` and ``gin`` to write, ``reader`` over ``gout``."""
+    """A serving child: ``ctl`` and ``gin`` to write, ``reader`` over ``gout``.
 
-    def __init__(self, runtime: RuntimeInfo, init_line: bytes, max_line: int,
-                 fork_server: bool = True) -> None:
-        ctl_r, self.ctl = _pipe(max(len(init_line) + 4096, 65536))
+    Started at once: forked by the module's zygote when ``runtime`` is given and
+    ``fork_server`` is True, else a process of its own (which needs no runtime yet: it imports
+    wasmtime, then waits for its init line). It runs nothing until ``begin`` sends that line.
+    """
+
+    def __init__(self, runtime: RuntimeInfo | None = None, fork_server: bool = True) -> None:
+        ctl_r, self.ctl = _pipe(1 << 20)  # room for the init line, so begin() need not wait
         gin_r, self.gin = _pipe(1 << 20)
         gout_r, gout_w = _pipe(1 << 20)
-        os.write(self.ctl, init_line)  # fits: the pipe was sized for it
         theirs = [ctl_r, gin_r, gout_w]
         self.popen: subprocess.Popen | None = None
         self.stderr: _StderrTail | None = None
@@ -141,17 +158,26 @@ class ChildProcess:
         with contextlib.suppress(OSError, AttributeError):
             self.pidfd = os.pidfd_open(self.pid)
         os.set_blocking(self.gin, False)
-        self.reader = LineReader(gout_r, max_line)
+        self.reader = LineReader(gout_r, 1 << 16)  # begin() sets the session's line limit
         self.ready = False
         self.idle_cpu_ns: int | None = None  # CPU time when the last execution ended
         self._finalizer = weakref.finalize(
             self, _kill_child, self.pid, self.pidfd, self.popen, [self.ctl, self.gin, gout_r]
         )
 
-    def _start(self, runtime: RuntimeInfo, fds: list[int], fork_server: bool) -> int:
+    def begin(self, init_line: bytes, max_line: int) -> None:
+        """Send the init line (``child.py``'s doc says what it holds): the child starts its
+        interpreter. A child that died already shows as the end of ``reader``."""
+        self.reader.max_line = max_line
+        view = memoryview(init_line)
+        with contextlib.suppress(OSError):
+            while view:
+                view = view[os.write(self.ctl, view) :]
+
+    def _start(self, runtime: RuntimeInfo | None, fds: list[int], fork_server: bool) -> int:
         zygote = None
         with contextlib.suppress(OSError):
-            zygote = _zygote_for(runtime) if fork_server else None
+            zygote = _zygote_for(runtime) if fork_server and runtime is not None else None
         if zygote is not None:
             try:
                 pid = zygote.fork(fds)
@@ -160,7 +186,7 @@ class ChildProcess:
             except OSError:
                 pass  # a broken zygote: start this child directly instead
         self.popen = subprocess.Popen(
-            child_command("serve", *module_args(runtime), *map(str, fds)),
+            child_command("serve", *map(str, fds)),
             pass_fds=fds, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, env={}, close_fds=True, start_new_session=True,
         )

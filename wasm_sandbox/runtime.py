@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import logging
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -41,6 +39,7 @@ from pathlib import Path
 import platformdirs
 
 from wasm_sandbox.errors import SandboxError
+from wasm_sandbox.launch import ENGINE_SETTINGS, child_command, module_args, wasmtime_site
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +54,6 @@ STDLIB_SHA256 = "d05e974129edbb6acdb82056c18a43325381540569d0472fa74f3aed1d625df
 STDLIB_GUEST_DIR = "/usr/local/lib"
 WASM_ENV = "CODEACT_EXPLORER_PYTHON_WASM"
 HOME_ENV = "CODEACT_EXPLORER_HOME"
-# Settings that change the compiled code; part of the cache key, and what child.py applies.
-ENGINE_SETTINGS: dict[str, object] = {
-    "epoch_interruption": True,
-    "consume_fuel": False,
-    "cranelift_opt_level": "speed",
-}
 
 
 @dataclass(frozen=True)
@@ -200,22 +193,8 @@ def settings_key() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-CHILD_SCRIPT = str(Path(__file__).with_name("child.py"))
 DRIVER_SOURCE = Path(__file__).with_name("guest") / "driver.py"
-
-
-def wasmtime_site() -> str:
-    """The folder holding the wasmtime package (the child runs with -S, without site)."""
-    spec = importlib.util.find_spec("wasmtime")
-    if spec is None or not spec.submodule_search_locations:
-        raise SandboxError("The wasmtime package is not installed; reinstall codeact-explorer.")
-    return str(Path(next(iter(spec.submodule_search_locations))).parent)
-
-
-def child_command(mode: str, *args: str) -> list[str]:
-    """How to start ``child.py`` (a script: faster than importing this package)."""
-    settings = json.dumps(ENGINE_SETTINGS)
-    return [sys.executable, "-I", "-S", CHILD_SCRIPT, mode, wasmtime_site(), settings, *args]
+CODE_MARK = b"marshalled driver"  # child.CODE_MARK without its newline (child.py imports none)
 
 
 def _sidecar_ok(module: Path, sidecar: Path, expect: dict,
@@ -295,11 +274,9 @@ def prepare(cache_dir: Path | None = None) -> RuntimeInfo:
         return replace(info, driver_code=_driver_code(info, stem))
 
 
-def module_args(info: RuntimeInfo) -> list[str]:
-    """MODULE SIZE INODE STDLIB CODE for child.py (``-``: no stdlib folder, no driver code)."""
-    return [str(info.module_path), str(info.module_size), str(info.module_inode),
-            str(info.stdlib_dir) if info.stdlib_dir is not None else "-",
-            str(info.driver_code) if info.driver_code is not None else "-"]
+def _code_header(source: bytes, payload: bytes) -> bytes:
+    """A code file's first line: the SHA-256 of the driver source and of the marshal bytes."""
+    return f"{hashlib.sha256(source).hexdigest()} {hashlib.sha256(payload).hexdigest()}".encode()
 
 
 def _code_ok(path: Path, source: bytes) -> bool:
@@ -308,8 +285,7 @@ def _code_ok(path: Path, source: bytes) -> bool:
         head, _, payload = path.read_bytes().partition(b"\n")
     except OSError:
         return False
-    want = f"{hashlib.sha256(source).hexdigest()} {hashlib.sha256(payload).hexdigest()}"
-    return head == want.encode()
+    return bool(payload) and head == _code_header(source, payload)
 
 
 def _driver_code(info: RuntimeInfo, stem: str) -> Path | None:
@@ -328,9 +304,11 @@ def _driver_code(info: RuntimeInfo, stem: str) -> Path | None:
             child_command("driver", *module_args(info), tmp_name),
             capture_output=True, text=True, timeout=120, env={},
         )
-        if proc.returncode != 0 or not _code_ok(tmp, source):
+        mark, _, payload = tmp.read_bytes().partition(b"\n")
+        if proc.returncode != 0 or mark != CODE_MARK or not payload:
             log.info("the guest could not marshal its driver: %s", proc.stderr.strip()[-300:])
             return None
+        tmp.write_bytes(_code_header(source, payload) + b"\n" + payload)
         os.replace(tmp, path)
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.info("the guest could not marshal its driver (%s)", exc)

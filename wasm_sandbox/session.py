@@ -21,6 +21,7 @@ from wasm_sandbox.api import GuestFunction, check_guest_api
 from wasm_sandbox.bridge import BridgeClosed, BridgeTimeout, write_all
 from wasm_sandbox.errors import SandboxError
 from wasm_sandbox.hostcalls import HostCall, HostCalls, Output
+from wasm_sandbox.launch import module_args
 from wasm_sandbox.limits import Limits
 from wasm_sandbox.process import ChildProcess
 from wasm_sandbox.result import ExecutionResult, limit_name
@@ -57,7 +58,9 @@ class Sandbox:
     (the result says so). ``fork_server``: fresh interpreters are forked by the module's shared
     zygote (``process.Zygote``: cheap for every interpreter after the first); False starts a
     child process of its own, which does not wait for a zygote to load, so a one-shot caller
-    (``sandbox run``) can do its own work while the child loads. Raises ``ValueError`` (one
+    (``sandbox run``) can do its own work while the child loads. ``child``: a process from
+    ``process.prestart()`` to run the first interpreter (started before this sandbox was set
+    up; it is killed if the setup fails). Raises ``ValueError`` (one
     sentence) for a malformed ``guest_api`` and ``SandboxError`` when the interpreter cannot be
     set up.
     """
@@ -69,13 +72,22 @@ class Sandbox:
         limits: Limits | None = None,
         cache_dir: Path | str | None = None,
         fork_server: bool = True,
+        child: ChildProcess | None = None,
     ) -> None:
         self.limits = limits if limits is not None else Limits()
-        self.runtime: RuntimeInfo = prepare(Path(cache_dir) if cache_dir is not None else None)
+        try:
+            self.runtime: RuntimeInfo = prepare(
+                Path(cache_dir) if cache_dir is not None else None
+            )
+            api = check_guest_api(guest_api)
+        except BaseException:
+            if child is not None:
+                child.kill()
+            raise
         self._host_call = host_call
         self._token = os.urandom(16).hex()
-        init = {"token": self._token, "api": check_guest_api(guest_api),
-                "limits": self.limits.to_dict()}
+        init = {"token": self._token, "api": api, "limits": self.limits.to_dict(),
+                "module": module_args(self.runtime)}
         self._init_line = json.dumps(init).encode() + b"\n"
         self._max_line = self.limits.argument_bytes + (64 << 10)  # room for a done line
         self._fork_server = fork_server
@@ -83,7 +95,9 @@ class Sandbox:
         self._state_lock = threading.Lock()
         self._interrupted = False
         self._closed = False
-        self._child: ChildProcess | None = self._spawn()
+        if child is not None:
+            child.begin(self._init_line, self._max_line)
+        self._child: ChildProcess | None = child if child is not None else self._spawn()
 
     # -- public -----------------------------------------------------------------------------
 
@@ -137,7 +151,9 @@ class Sandbox:
     # -- one execution ----------------------------------------------------------------------
 
     def _spawn(self) -> ChildProcess:
-        return ChildProcess(self.runtime, self._init_line, self._max_line, self._fork_server)
+        child = ChildProcess(self.runtime, self._fork_server)
+        child.begin(self._init_line, self._max_line)
+        return child
 
     def _replace_child(self) -> ChildProcess:
         with self._state_lock:

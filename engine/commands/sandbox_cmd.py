@@ -7,6 +7,7 @@ What users use to try code against the API before a model does: the program sees
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -51,28 +52,36 @@ def _read_code(name: str) -> str:
 def sandbox_run(args: argparse.Namespace) -> int:
     """Run the program; exit 0 when it ran to its end, 1 on an error or a limit."""
     # Imported here, in this order, not at the top: `--help` imports every command module,
-    # and the sandbox's session costs 46 ms to import; then the interpreter's process starts
-    # loading while the platform's modules (55 ms: tasks.platform 38, tasks.catalog 17;
-    # python -X importtime, load 2.7 on 2 cores) are imported and built, on the other core.
+    # and the sandbox's session costs 46 ms to import (python -X importtime, load 2.7 on
+    # 2 cores). The interpreter's own process starts first and imports wasmtime on the other
+    # core while this one imports and checks the rest; nothing below waits for it until the run.
+    from wasm_sandbox import SandboxError
+    from wasm_sandbox.process import ChildProcess, prestart
+
+    child: ChildProcess | None = None
+    with contextlib.suppress(SandboxError, OSError):  # Sandbox() below says what is wrong
+        child = prestart()
     from engine.settings import paths
     from tasks.catalog import guest_api_spec
-    from wasm_sandbox import Sandbox, SandboxError
+    from wasm_sandbox import Sandbox
 
     code = _read_code(args.file)
-    platforms: list[Platform] = []  # built below, while the interpreter's process loads
+    # The platform is built at the first host call: 19 ms idle, 45-70 ms at load 3 on 2 cores,
+    # where building it beside the loading interpreter only slowed the interpreter down
+    # (a program without host calls needs none).
+    platforms: list[Platform] = []
 
     def host_call(name: str, arguments: dict) -> dict:
-        return platforms[0].call(name, arguments).to_wire()
-
-    try:
-        # The sandbox's own child process (no fork server: nothing here waits for one to load)
-        # starts here, and loads wasmtime and the interpreter on the other core while this one
-        # imports and builds the platform.
-        with Sandbox(host_call, guest_api_spec(), cache_dir=paths().wasm_cache,
-                     fork_server=False) as sandbox:
+        if not platforms:
             from tasks.platform import new_platform
 
             platforms.append(new_platform())
+        return platforms[0].call(name, arguments).to_wire()
+
+    try:
+        # No fork server: a zygote would make this process wait while it loads.
+        with Sandbox(host_call, guest_api_spec(), cache_dir=paths().wasm_cache,
+                     fork_server=False, child=child) as sandbox:
             if sandbox.runtime.note:
                 print(f"codeact-explorer: {sandbox.runtime.note}.", file=sys.stderr)
             result = sandbox.run(code)

@@ -1,0 +1,49 @@
+"""How to start ``child.py``, importable at almost no cost.
+
+``sandbox run`` starts its interpreter's process before it imports anything else of the sandbox
+(``process.prestart``): the child then imports wasmtime (35-50 ms) on the other core while the
+app imports and builds the rest. ``runtime`` (hashes, the module cache) took 14 ms more to
+import, so what the command line of a child needs lives here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wasm_sandbox.errors import SandboxError
+
+if TYPE_CHECKING:
+    from wasm_sandbox.runtime import RuntimeInfo
+
+# Settings that change the compiled code; part of the cache key, and what child.py applies.
+ENGINE_SETTINGS: dict[str, object] = {
+    "epoch_interruption": True,
+    "consume_fuel": False,
+    "cranelift_opt_level": "speed",
+}
+CHILD_SCRIPT = str(Path(__file__).with_name("child.py"))
+
+
+def wasmtime_site() -> str:
+    """The folder holding the wasmtime package (the child runs with -S, without site)."""
+    spec = importlib.util.find_spec("wasmtime")
+    if spec is None or not spec.submodule_search_locations:
+        raise SandboxError("The wasmtime package is not installed; reinstall codeact-explorer.")
+    return str(Path(next(iter(spec.submodule_search_locations))).parent)
+
+
+def child_command(mode: str, *args: str) -> list[str]:
+    """How to start ``child.py`` (a script: faster than importing this package)."""
+    settings = json.dumps(ENGINE_SETTINGS)
+    return [sys.executable, "-I", "-S", CHILD_SCRIPT, mode, wasmtime_site(), settings, *args]
+
+
+def module_args(info: RuntimeInfo) -> list[str]:
+    """MODULE SIZE INODE STDLIB CODE for child.py (``-``: no stdlib folder, no driver code)."""
+    return [str(info.module_path), str(info.module_size), str(info.module_inode),
+            str(info.stdlib_dir) if info.stdlib_dir is not None else "-",
+            str(info.driver_code) if info.driver_code is not None else "-"]
