@@ -100,18 +100,6 @@ def _zygote_for(runtime: RuntimeInfo) -> Zygote | None:
         return zygote
 
 
-def warm_up(runtime: RuntimeInfo) -> bool:
-    """Start this module's zygote now, without waiting for it; True when one is (being) started.
-
-    The zygote then imports wasmtime and loads the module while the caller does other work
-    (``sandbox run`` builds the platform meanwhile), so the first ``Sandbox`` forks at once.
-    """
-    try:
-        return _zygote_for(runtime) is not None
-    except OSError:
-        return False  # the first ChildProcess starts its child directly instead
-
-
 def prestart() -> ChildProcess:
     """A child of its own, started now, before the runtime is checked: it imports wasmtime
     (35-50 ms) while the caller goes on; ``Sandbox(..., child=...)`` sends it its work.
