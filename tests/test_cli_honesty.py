@@ -29,7 +29,7 @@ def test_a_negative_pace_is_one_sentence_and_exit_2(argv: list[str], capsys) -> 
 
 @pytest.mark.parametrize("argv, named", [
     (["--pace", "fast"], "--pace"),
-    (["--mode", "all"], "--mode"),
+    (["--rate"], "--rate"),
     (["--bogus"], "--bogus"),
     (["bench", "--format", "pdf"], "--format"),
     (["bench", "--repeat", "two"], "--repeat"),

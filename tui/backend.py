@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from engine import records
@@ -90,8 +91,11 @@ class Backend:
     def save_prompts(self, prompts: PromptSet, task_id: str | None) -> None:
         save_override(prompts, task_id=task_id)
 
-    def reset_prompts(self, task_id: str | None) -> None:
-        reset_overrides()
+    def reset_prompts(self, task_id: str | None, names: tuple[str, ...]) -> None:
+        """Remove the saved overrides of the system prompts ``names`` and of ``task_id``'s
+        prompt; every other task's prompt stays as the user saved it."""
+        for name in names:
+            reset_overrides(name)
         if task_id:
             reset_overrides(task_id=task_id)
 
@@ -115,8 +119,23 @@ class Backend:
         except Exception as exc:
             raise BackendError(one_sentence(exc)) from exc
         suffix = {"markdown": "md"}.get(fmt, fmt)
-        target = folder / f"codeact-run-{run_id}.{suffix}"
-        target.write_text(text, encoding="utf-8")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"codeact-run-{run_id}.{suffix}"
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise BackendError(f"could not write to {folder} ({exc.strerror or exc}).") from exc
+        return target
+
+    def save_screenshot(self, svg: str, folder: Path) -> Path:
+        """Write an SVG screenshot into ``folder`` (made if missing), named by the time."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"codeact-screen-{stamp}.svg"
+            target.write_text(svg, encoding="utf-8")
+        except OSError as exc:
+            raise BackendError(f"could not write to {folder} ({exc.strerror or exc}).") from exc
         return target
 
 

@@ -18,8 +18,9 @@ from engine.errors import one_sentence
 
 if TYPE_CHECKING:
     from tui.choices import RunChoice
+    from tui.settings import AppSettings
 
-APP_FLAGS = ("--provider", "--model", "--task", "--task-file", "--mode", "--pace", "--step",
+APP_FLAGS = ("--provider", "--model", "--task", "--task-file", "--modes", "--pace", "--step",
              "--server-url", "--rate", "--tools", "--mcp", "--mcp-url")
 
 
@@ -38,8 +39,10 @@ def add_app_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--task", default=None, help="task id to start on")
     group.add_argument("--task-file", type=Path, default=None,
                        help="a TOML file of your own tasks, listed after the bundled ones")
-    group.add_argument("--mode", choices=("both", "tool_calling", "codeact"), default="both",
-                       help="race both agents side by side, or run one alone")
+    group.add_argument("--modes", default=None, metavar="ID,...",
+                       help="the modes that race, comma-separated ids of `codeact-explorer "
+                            "tools analyze`'s modes (tool_calling, codeact, codeact_discovery) "
+                            "or 'all'; default: tool_calling,codeact, or the last session's")
     group.add_argument("--pace", type=float, default=None, metavar="SCALE",
                        help="playback time scale of the scripted agent and of replays: 1 = "
                             "the model's real speed (default), 0.5 = twice as fast, 0 = "
@@ -105,6 +108,7 @@ def check_flags(args: argparse.Namespace) -> str | None:
     Checked before the app opens, so a missing API key or a flag that cannot apply is said
     once, on the command line, not after the first run.
     """
+    from engine.modes import UnknownModeError, parse_modes
     from engine.providers import MISTRAL_KEY_ENV, ProviderError, provider_spec
     from engine.providers.latency import check_pace
     from engine.toolboxes import TOOL_SOURCES, ToolSourceError, mcp_source  # 0.4 s, see above
@@ -123,6 +127,11 @@ def check_flags(args: argparse.Namespace) -> str | None:
         try:
             check_pace(args.pace)
         except ValueError as exc:
+            return one_sentence(exc)
+    if args.modes is not None:
+        try:
+            parse_modes(args.modes)
+        except UnknownModeError as exc:
             return one_sentence(exc)
     try:
         spec = provider_spec(default_provider(args.provider))
@@ -183,22 +192,42 @@ def open_app(args: argparse.Namespace) -> int:
         return fail("the app needs a terminal; run it in one, or use a subcommand such as "
                     "`codeact-explorer bench` when piping.")
     from tui.app import ExplorerApp
+    from tui.settings import load_settings
 
-    ExplorerApp(choice_from_args(args), step_mode=args.step).run()
+    settings, problem = load_settings()
+    if problem:
+        print(f"codeact-explorer: {problem}", file=sys.stderr)
+    ExplorerApp(choice_from_args(args, settings), step_mode=args.step, settings=settings).run()
     return 0
 
 
-def choice_from_args(args: argparse.Namespace) -> RunChoice:
-    """The app's first ``RunChoice`` from checked flags (``check_flags`` returned None)."""
+def choice_from_args(args: argparse.Namespace, settings: AppSettings | None = None) -> RunChoice:
+    """The app's first ``RunChoice`` from checked flags (``check_flags`` returned None), with
+    what the last session remembered where no flag says otherwise."""
+    from engine.modes import DEFAULT_RACE, parse_modes
     from engine.providers.transport import parse_rate
+    from tui.backend import Backend, BackendError
     from tui.choices import DEFAULT_PACE, RunChoice, default_provider
+    from tui.settings import AppSettings
 
+    remembered = settings or AppSettings()
+    task = args.task
+    if task is None and remembered.task is not None:
+        try:  # a remembered task that is no longer there is forgotten quietly
+            ids = {t.id for t in Backend().list_tasks(args.task_file)}
+        except BackendError:
+            ids = set()
+        task = remembered.task if remembered.task in ids else None
+    modes = (parse_modes(args.modes) if args.modes is not None
+             else remembered.modes or DEFAULT_RACE)
+    pace = args.pace if args.pace is not None else (
+        remembered.pace if remembered.pace is not None else DEFAULT_PACE)
     return RunChoice(
-        task_id=args.task,
-        mode=args.mode,
+        task_id=task,
+        modes=modes,
         provider=default_provider(args.provider),
         model=args.model,
-        pace=DEFAULT_PACE if args.pace is None else args.pace,
+        pace=pace,
         task_file=args.task_file,
         server_url=args.server_url or None,
         rate="default" if args.rate == "default" else parse_rate(args.rate),

@@ -11,7 +11,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.choices import MODE_CHOICE_LABELS, MODE_CHOICES, PROVIDERS
+from engine.providers import PROVIDERS as PROVIDER_REGISTRY
+from tui.choices import PROVIDERS, describe_modes, mode_sets
 from tui.screens.race import RaceScreen
 
 PACES = (0.0, 0.5, 1.0, 2.0)  # playback time scale: 1 = the model's real speed
@@ -21,14 +22,16 @@ Command = tuple[str, Callable[[], object], str]
 def race_commands(screen: RaceScreen) -> list[Command]:
     """The palette's commands for the race screen as it is now."""
     actions = [
-        ("run", "Run the race", "start both agents on the chosen task"),
-        ("stop", "Stop the race", "cancel both agents now"),
+        ("run", "Run the race", "start every chosen agent on the chosen task"),
+        ("stop", "Stop the race", "cancel every agent now"),
         ("toggle_step", "Toggle step mode", "pause before every round"),
-        ("next_round", "Next round", "advance both agents one round (step mode)"),
+        ("next_round", "Next round", "advance every agent one round (step mode)"),
         ("edit_prompts", "Edit prompts", "system prompts and task prompt; save, rerun"),
         ("history", "History", "replay or export a past run"),
-        ("settings", "Setup", "task, task file, mode, provider, model, pace"),
-        ("toggle_folding", "Fold or unfold old rounds", "show only the last rounds, or all"),
+        ("settings", "Setup", "task, task file, modes, provider, model, pace"),
+        ("toggle_folding", "Fold or open the rounds", "fold all but the latest, or open all"),
+        ("summary", "Race summary", "tokens, savings, rounds, time and cost per mode"),
+        ("screenshot", "Save a screenshot", "an SVG of the screen in the export folder"),
     ]
     commands: list[Command] = []
     for action, title, help_text in actions:
@@ -41,14 +44,14 @@ def race_commands(screen: RaceScreen) -> list[Command]:
         commands.append((f"Task: {task.title}",
                          partial(screen.set_choice, choice.with_(task_id=task.id)),
                          task.prompt[:80]))
-    for mode in MODE_CHOICES:
-        commands.append((f"Mode: {MODE_CHOICE_LABELS[mode]}",
-                         partial(screen.set_choice, choice.with_(mode=mode)), "next run"))
+    for modes in mode_sets():
+        commands.append((f"Modes: {describe_modes(modes)}",
+                         partial(screen.set_choice, choice.with_(modes=modes)), "next run"))
     for provider in PROVIDERS:
-        commands.append((f"Provider: {provider}",
+        spec = PROVIDER_REGISTRY[provider]
+        commands.append((f"Provider: {spec.label}",
                          partial(screen.set_choice, choice.with_(provider=provider)),
-                         "mistral needs MISTRAL_API_KEY" if provider == "mistral" else
-                         "offline reference agent (not a model)"))
+                         spec.missing() or spec.description))
     for pace in PACES:
         commands.append((f"Pace: {pace:g}x",
                          partial(screen.set_choice, choice.with_(pace=pace)),

@@ -6,6 +6,7 @@ only way between the two.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.message import Message
@@ -36,14 +37,27 @@ class RaceEnded(Message):
 
 
 class TasksLoaded(Message):
-    """The task list for the pickers (``error`` when a user's task file could not be read)."""
+    """The task list for the pickers.
+
+    ``error``: the user's task file ``rejected`` could not be read; the list is then the one of
+    ``fallback_file`` (the file that loaded before, or None: the bundled tasks). Otherwise
+    ``loaded_from`` is the user's file, which gave ``from_file`` tasks, the first being ``first``.
+    """
 
     bubble = False  # handled by the screen that started the work; the app need not see it
 
-    def __init__(self, tasks: list[Any], error: str | None = None) -> None:
+    def __init__(self, tasks: list[Any], error: str | None = None, *,
+                 rejected: Path | None = None, fallback_file: Path | None = None,
+                 loaded_from: Path | None = None, from_file: int = 0,
+                 first: str | None = None) -> None:
         super().__init__()
         self.tasks = tasks
         self.error = error
+        self.rejected = rejected
+        self.fallback_file = fallback_file
+        self.loaded_from = loaded_from
+        self.from_file = from_file
+        self.first = first
 
 
 class RunsLoaded(Message):
@@ -81,11 +95,23 @@ class PromptsLoaded(Message):
 
 
 class PromptsSaved(Message):
-    """Edited prompts were saved (or reset); ``rerun`` asks for a new run with them."""
+    """Edited prompts were saved (or ``reset``); ``rerun`` asks for a new run with them."""
 
     bubble = False  # handled by the screen that started the work; the app need not see it
 
-    def __init__(self, rerun: bool, error: str | None = None) -> None:
+    def __init__(self, rerun: bool, error: str | None = None, *, reset: bool = False) -> None:
         super().__init__()
         self.rerun = rerun
+        self.error = error
+        self.reset = reset
+
+
+class ScreenshotSaved(Message):
+    """An SVG screenshot was written to ``path`` (or could not be: ``error``)."""
+
+    bubble = False  # handled by the screen that started the work; the app need not see it
+
+    def __init__(self, path: str | None, error: str | None = None) -> None:
+        super().__init__()
+        self.path = path
         self.error = error

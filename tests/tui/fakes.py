@@ -7,6 +7,7 @@ one call per round and every request resends the schemas and history; CodeAct wr
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from engine.events import (
@@ -23,6 +24,8 @@ from engine.events import (
     ToolResult,
     Usage,
 )
+from engine.modes import DEFAULT_RACE
+from engine.modes import mode as mode_spec
 from engine.prompts import PromptSet
 from engine.records import RunSummary
 from engine.replay import RecordedRace
@@ -43,9 +46,10 @@ def _chunks(text: str, size: int = 7) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)]
 
 
-def synthetic_events(modes=("tool_calling", "codeact"), tool_rounds: int = 4,
+def synthetic_events(modes=DEFAULT_RACE, tool_rounds: int = 4,
                      error_mode: str | None = None, run_id: str = "run-1") -> list[Event]:
-    """A whole race, both agents, in a deterministic order."""
+    """A whole race of ``modes``, in a deterministic order: the baseline mode calls one tool a
+    round, every other mode writes one program (a discovery mode with a smaller prompt)."""
     events: list[Event] = []
     for mode in modes:
         t = 0.0
@@ -65,7 +69,7 @@ def synthetic_events(modes=("tool_calling", "codeact"), tool_rounds: int = 4,
             events.append(ev(RunFinished, stop_reason="error", success=False, answer="",
                              verdict=["no answer"], rounds=0, input_tokens=0, output_tokens=0))
             continue
-        if mode == "tool_calling":
+        if mode_spec(mode).baseline:
             history = 0
             for n in range(1, tool_rounds + 1):
                 breakdown = {"system": 120, "tools": 12800, "task": 40, "assistant": 60 * (n - 1),
@@ -88,7 +92,8 @@ def synthetic_events(modes=("tool_calling", "codeact"), tool_rounds: int = 4,
                                      content=content, tokens=180))
                     history += 180
                 events.append(ev(Usage, round=n, input_tokens=total_in, output_tokens=30,
-                                 breakdown=breakdown, cost_usd=total_in * 1e-7))
+                                 breakdown=breakdown, cost_usd=total_in * 1e-7,
+                                 total_ms=1200.0))
                 events.append(ev(RoundFinished, round=n,
                                  finish_reason="stop" if last else "tool_calls"))
             total = sum(13020 + 60 * (n - 1) + 180 * (n - 1) for n in range(1, tool_rounds + 1))
@@ -104,25 +109,30 @@ def synthetic_events(modes=("tool_calling", "codeact"), tool_rounds: int = 4,
                     "print(team[\"name\"], lead[\"name\"])\n")
             reply = f"I'll look up the user, then her team.\n\n```python\n{code}```\n"
             breakdown = {"system": 300, "tools": 3600, "task": 40}
-            events.append(ev(RoundStarted, round=1, input_tokens=3940, breakdown=breakdown))
+            if mode_spec(mode).discovers_tools:  # a smaller prompt: the API is searched for
+                breakdown = {"system": 420, "tools": 60, "task": 40}
+            first_in = sum(breakdown.values())
+            events.append(ev(RoundStarted, round=1, input_tokens=first_in, breakdown=breakdown))
             events += [ev(TextDelta, round=1, text=c) for c in _chunks(reply)]
             events.append(ev(CodeBlock, round=1, code=code))
             events.append(ev(ExecutionResult, round=1, output="Platform Grace Hopper\n",
                              error=None, content="Platform Grace Hopper", host_calls=3,
                              wall_ms=84.0, tokens=6))
-            events.append(ev(Usage, round=1, input_tokens=3940, output_tokens=90,
-                             breakdown=breakdown, cost_usd=3940e-7))
+            events.append(ev(Usage, round=1, input_tokens=first_in, output_tokens=90,
+                             breakdown=breakdown, cost_usd=first_in * 1e-7, total_ms=900.0))
             events.append(ev(RoundFinished, round=1, finish_reason="stop"))
             bd2 = {**breakdown, "assistant": 90, "results": 6}
-            events.append(ev(RoundStarted, round=2, input_tokens=4036, breakdown=bd2))
+            second_in = sum(bd2.values())
+            events.append(ev(RoundStarted, round=2, input_tokens=second_in, breakdown=bd2))
             answer = "Ada Lovelace is on the Platform team, led by Grace Hopper."
             events += [ev(TextDelta, round=2, text=c) for c in _chunks(answer)]
-            events.append(ev(Usage, round=2, input_tokens=4036, output_tokens=20,
-                             breakdown=bd2, cost_usd=4036e-7))
+            events.append(ev(Usage, round=2, input_tokens=second_in, output_tokens=20,
+                             breakdown=bd2, cost_usd=second_in * 1e-7, total_ms=400.0))
             events.append(ev(RoundFinished, round=2, finish_reason="stop"))
             events.append(ev(RunFinished, stop_reason="answered", success=True, answer=answer,
                              verdict=["names the team", "names the lead"], rounds=2,
-                             input_tokens=7976, output_tokens=110, cost_usd=7976e-7))
+                             input_tokens=first_in + second_in, output_tokens=110,
+                             cost_usd=(first_in + second_in) * 1e-7))
     # Interleave the two agents as a real race would: alternate event by event.
     by_mode = [[e for e in events if e.mode == m] for m in modes]
     merged: list[Event] = []
@@ -134,20 +144,28 @@ def synthetic_events(modes=("tool_calling", "codeact"), tool_rounds: int = 4,
 class FakeBackend(Backend):
     """The engine, faked: synthetic races, an in-memory history, prompts saved to a dict."""
 
-    def __init__(self, error_mode: str | None = None, tool_rounds: int = 4) -> None:
+    def __init__(self, error_mode: str | None = None, tool_rounds: int = 4,
+                 build_delay: float = 0.0) -> None:
+        """``build_delay``: seconds ``new_race`` takes (a race that is slow to start)."""
         self.error_mode = error_mode
         self.tool_rounds = tool_rounds
+        self.build_delay = build_delay
         self.started: list[tuple[RunChoice, PromptSet | None]] = []
         self.saved: PromptSet | None = None
         self.exports: list[Path] = []
+        self.resets: list[tuple[str | None, tuple[str, ...]]] = []
 
     def list_tasks(self, task_file: Path | None = None) -> list[TaskInfo]:
         if task_file is not None and task_file.name == "broken.toml":
             raise BackendError(f"{task_file}: task 'x' has no prompt.")
+        if task_file is not None:  # any other file holds two tasks of the user's
+            return [*TASKS, *(TaskInfo(f"mine-{n}", f"My task {n}", f"Do thing {n}.",
+                                       source=task_file.name) for n in (1, 2))]
         return list(TASKS)
 
     def new_race(self, choice: RunChoice, prompts: PromptSet | None) -> RecordedRace:
         self.started.append((choice, prompts))
+        time.sleep(self.build_delay)  # called in a worker thread, as the real one is
         # An edited prompt "saves" a round, so the meter has a difference to show.
         tool_rounds = self.tool_rounds if self.saved is None else self.tool_rounds - 1
         return RecordedRace(synthetic_events(choice.modes, tool_rounds, self.error_mode),
@@ -163,8 +181,9 @@ class FakeBackend(Backend):
     def save_prompts(self, prompts: PromptSet, task_id: str | None) -> None:
         self.saved = prompts
 
-    def reset_prompts(self, task_id: str | None) -> None:
+    def reset_prompts(self, task_id: str | None, names: tuple[str, ...]) -> None:
         self.saved = None
+        self.resets.append((task_id, names))
 
     def list_runs(self) -> list[RunSummary]:
         return [RunSummary(
@@ -180,6 +199,7 @@ class FakeBackend(Backend):
         return RecordedRace(synthetic_events(run_id="replayed"), pace=0)
 
     def export_run(self, run_id: str, fmt: str, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{run_id}.{fmt}"
         target.write_text("exported")
         self.exports.append(target)

@@ -8,6 +8,8 @@ from conftest import notified, until
 from fakes import FakeBackend
 
 from engine.events import RunFinished, StepWaiting
+from engine.modes import BASELINE, DEFAULT_RACE, MODE_IDS, MODES
+from tui.choices import mode_sets
 from tui.commands import race_commands
 from tui.messages import RaceEnded, RaceEvents
 from tui.screens.help import HelpScreen
@@ -123,24 +125,45 @@ async def test_a_past_run_replays_into_the_panes_and_exports(make_app, tmp_path:
         assert "REPLAY" in str(screen.banner.badge.render())
 
 
-async def test_switching_modes_runs_one_agent_alone(make_app):
+async def test_m_cycles_the_registrys_mode_sets_and_the_race_follows(make_app):
     backend = FakeBackend()
     app = make_app(backend)
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(200, 50)) as pilot:
         screen = app.race_screen
-        await pilot.press("m")
-        assert screen.choice.mode == "tool_calling"
-        assert not screen.panes["codeact"].display
-        await pilot.press("m")
-        assert screen.choice.mode == "codeact"
-        assert not screen.panes["tool_calling"].display
+        shown = lambda: tuple(m for m, p in screen.panes.items() if p.display)  # noqa: E731
+        assert screen.choice.modes == DEFAULT_RACE and shown() == DEFAULT_RACE
+        await pilot.press("m")  # every mode: three panes side by side at 200 columns
+        assert screen.choice.modes == MODE_IDS and shown() == MODE_IDS
+        assert not screen.has_class("-stacked")
         await pilot.press("r")
         await app.workers.wait_for_complete()
-        await until(pilot, lambda: not screen.running, "the run")
-        assert backend.started[0][0].modes == ("codeact",)
-        assert set(screen.tally.modes) == {"codeact"}
+        await until(pilot, lambda: not screen.running, "the three-way race")
+        assert backend.started[-1][0].modes == MODE_IDS
+        assert set(screen.tally.modes) == set(MODE_IDS)
+        meter = str(screen.meter.table.render())
+        for spec in MODES:  # every raced mode has its row, the others their savings
+            assert spec.label in meter
+        assert all(screen.tally.savings_of(m) is not None for m in MODE_IDS
+                   if m != BASELINE.id)
+        seen = []
+        for _ in range(len(mode_sets()) - 2):
+            await pilot.press("m")
+            seen.append(screen.choice.modes)
+            assert shown() == screen.choice.modes
+        assert {(m,) for m in MODE_IDS} <= set(seen)  # each mode alone is one of the sets
         await pilot.press("m")
-        assert screen.choice.mode == "both" and screen.panes["codeact"].display
+        assert screen.choice.modes == DEFAULT_RACE  # back to the start
+
+
+async def test_three_panes_stack_when_the_terminal_is_narrow(make_app):
+    app = make_app(modes=MODE_IDS)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = app.race_screen
+        await pilot.pause()
+        assert screen.has_class("-stacked")  # 100 columns: not 40 for each of three
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert not screen.has_class("-stacked")
 
 
 async def test_a_provider_error_shows_in_its_pane_and_the_other_agent_finishes(make_app):

@@ -39,7 +39,7 @@ async def test_a_race_started_from_the_flags_talks_to_that_server(monkeypatch):
         return text_reply("Lena Okafor is on the Design Studio team.")
 
     with FakeMistral(responder=respond) as server:
-        choice = choice_from_args(_args("--provider", "mistral", "--mode", "tool_calling",
+        choice = choice_from_args(_args("--provider", "mistral", "--modes", "tool_calling",
                                         "--server-url", f"{server.url}/v1", "--rate", "none"))
         race = Backend().new_race(choice, None)
         events = [event async for event in race.events()]

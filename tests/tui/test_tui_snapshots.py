@@ -7,17 +7,24 @@ pictures are the same on every machine.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import until
 from fakes import FakeBackend
 
+from engine.modes import MODE_IDS
 from tui.app import ExplorerApp
 from tui.choices import RunChoice
 from tui.screens.history import HistoryScreen
 from tui.screens.prompts import PromptEditorScreen
+from tui.screens.summary import SummaryScreen
 
 
-def app_with(backend: FakeBackend | None = None, **kwargs) -> ExplorerApp:
-    return ExplorerApp(RunChoice(pace=0), backend=backend or FakeBackend(), **kwargs)
+def app_with(backend: FakeBackend | None = None, modes=None, **kwargs) -> ExplorerApp:
+    choice = RunChoice(pace=0) if modes is None else RunChoice(pace=0, modes=modes)
+    # A fixed export folder: the history shows it, and a temporary path would differ each run.
+    kwargs.setdefault("export_dir", Path("/home/presenter/exports"))
+    return ExplorerApp(choice, backend=backend or FakeBackend(), **kwargs)
 
 
 async def finish_race(pilot) -> None:
@@ -77,3 +84,32 @@ def test_history(snap_compare):
         await pilot.pause(0.1)
 
     assert snap_compare(app_with(), terminal_size=(120, 30), run_before=run_before)
+
+
+def test_three_modes_side_by_side(snap_compare):
+    assert snap_compare(app_with(modes=MODE_IDS), terminal_size=(200, 60),
+                        run_before=finish_race)
+
+
+def test_three_modes_in_80x24(snap_compare):
+    assert snap_compare(app_with(modes=MODE_IDS), terminal_size=(80, 24),
+                        run_before=finish_race)
+
+
+def test_light_theme_at_the_end_of_a_race(snap_compare):
+    async def run_before(pilot) -> None:
+        pilot.app.theme = "textual-light"
+        await finish_race(pilot)
+
+    assert snap_compare(app_with(), terminal_size=(160, 45), run_before=run_before)
+
+
+def test_race_summary(snap_compare):
+    async def run_before(pilot) -> None:
+        await finish_race(pilot)
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SummaryScreen), "summary")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app_with(modes=MODE_IDS), terminal_size=(160, 45),
+                        run_before=run_before)

@@ -46,16 +46,63 @@ async def test_pump_batches_a_fast_stream_into_few_posts():
 
 def test_tally_counts_tokens_per_agent_and_the_savings():
     tally = RaceTally()
-    tally.reset(("tool_calling", "codeact"))
+    tally.reset(("tool_calling", "codeact"), "find-user-team")
     for event in synthetic_events():
         tally.apply(event)
     tool, code = tally.modes["tool_calling"], tally.modes["codeact"]
     assert len(tool.rounds) == 4 and len(code.rounds) == 2
     assert tool.success and code.success
     assert tool.rounds[-1].segments["tools"] == 12800
-    assert 0.8 < tally.savings < 0.9
-    tally.reset(("tool_calling", "codeact"))
-    assert tally.previous == {"tool_calling": tool.total, "codeact": code.total}
+    assert 0.8 < tally.savings < 0.9 and tally.headline == "codeact"
+    assert tool.cumulative_input() == [12960, 26160, 39600, 53280]  # climbs round by round
+    assert tool.model_ms == 4 * 1200.0
+
+
+def test_vs_previous_compares_finished_runs_of_the_same_task_and_modes_only():
+    tally = RaceTally()
+    race = ("tool_calling", "codeact")
+    tally.reset(race, "find-user-team")
+    for event in synthetic_events():
+        tally.apply(event)
+    first = {m: t.total for m, t in tally.modes.items()}
+    tally.reset(race, "find-user-team")
+    events = synthetic_events(tool_rounds=3)
+    for event in events[: len(events) // 2]:
+        tally.apply(event)
+    assert tally.previous == {}  # mid-run: nothing to compare yet (not "-100%")
+    for event in events[len(events) // 2:]:
+        tally.apply(event)
+    assert tally.previous == first
+    tally.reset(race, "aggregate-projects")  # another task: not compared with the first
+    for event in synthetic_events():
+        tally.apply(event)
+    assert tally.previous == {}
+    tally.reset(("codeact",), "find-user-team")  # other modes: not compared either
+    for event in synthetic_events(modes=("codeact",)):
+        tally.apply(event)
+    assert tally.previous == {}
+
+
+def test_a_stopped_round_is_not_counted_so_pane_meter_and_chart_agree():
+    from engine.events import RoundStarted, RunFinished
+
+    tally = RaceTally()
+    tally.reset(("tool_calling",), "t")
+    events = [e for e in synthetic_events(modes=("tool_calling",))
+              if not isinstance(e, RunFinished)]
+    for event in events:
+        tally.apply(event)
+    tally.apply(RoundStarted(run_id="r", mode="tool_calling", round=5, input_tokens=13_920,
+                             breakdown={"tools": 12_800, "results": 1_120}))
+    tool = tally.modes["tool_calling"]
+    assert len(tool.rounds) == 5 and tool.cumulative_input()[-1] > 53_280  # drawn while live
+    # The engine's own totals for a broken run can be 0: the counted rounds are the truth.
+    tally.apply(RunFinished(run_id="r", mode="tool_calling", stop_reason="cancelled",
+                            success=False, answer="", verdict=[], rounds=4, input_tokens=0,
+                            output_tokens=0))
+    assert len(tool.rounds) == len(tool.counted) == 4
+    assert tool.total == 53_280 + 4 * 30
+    assert tally.savings is None and not tally.complete
 
 
 def test_tally_says_which_events_change_the_meter():

@@ -1,12 +1,15 @@
 """The prompt editor: each mode's system prompt and the task prompt, in editors.
 
-It returns a ``PromptEdit`` (save, save and rerun, or reset to the defaults) or None when
-cancelled; the race screen saves it in a worker. CodeAct's ``{api}`` placeholder stays in the
-text: the engine fills it with the Python API when the run starts.
+It returns a ``PromptEdit`` (save, save and rerun, or reset to the defaults after asking) or
+None when cancelled; the race screen saves it in a worker. Placeholders such as CodeAct's
+``{api}`` stay in the text: the engine fills them when the run starts. Above the buttons the
+editor says what a rerun with the edited prompts would not show truthfully (a provider that
+does not read prompts, a prompt that lost its tools placeholder).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -18,8 +21,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TabbedContent, TabPane, TextArea
 
-from engine.modes import MODES
-from engine.prompts import PromptSet
+from engine.modes import DEFAULT_RACE, MODE_IDS, mode
+from engine.prompts import PromptSet, prompt_names
+from tui.screens.confirm import ConfirmScreen
 
 
 def _slug(mode_id: str) -> str:
@@ -28,15 +32,17 @@ def _slug(mode_id: str) -> str:
 
 @dataclass(frozen=True)
 class PromptEdit:
-    """What the editor asks for: save ``prompts`` (or reset them all), then maybe rerun."""
+    """What the editor asks for: save ``prompts`` (or ``reset`` the prompts ``names`` and the
+    task's own to their defaults), then maybe rerun."""
 
     prompts: PromptSet
     rerun: bool = False
     reset: bool = False
+    names: tuple[str, ...] = ()
 
 
 class PromptEditorScreen(ModalScreen[PromptEdit | None]):
-    """Edit the prompts of the next run."""
+    """Edit the prompts of the next run: each raced mode's system prompt and the task's."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
@@ -44,46 +50,77 @@ class PromptEditorScreen(ModalScreen[PromptEdit | None]):
         Binding("ctrl+r", "save_rerun", "Save & rerun"),
     ]
 
-    def __init__(self, prompts: PromptSet, task_prompt: str, task_title: str = "") -> None:
+    def __init__(self, prompts: PromptSet, task_prompt: str, task_title: str = "", *,
+                 modes: Sequence[str] = DEFAULT_RACE, scripted: bool = False,
+                 warnings: Callable[[PromptSet], list[str]] | None = None) -> None:
+        """``modes``: the raced modes (their system prompts are shown); ``scripted``: the
+        provider does not read prompts (said above the editors); ``warnings``: sentences about
+        a rerun with the edited prompts (None: none are checked)."""
         super().__init__()
         self.prompts = prompts
         self.task_prompt = task_prompt
         self.task_title = task_title
-        # One editor per mode's system prompt (keyed by prompt name), then the task prompt.
+        self.specs = [mode(m) for m in modes if m in MODE_IDS] or [mode(DEFAULT_RACE[0])]
+        self.scripted = scripted
+        self.check = warnings
+        # One editor per raced mode's system prompt (keyed by prompt name), then the task prompt.
         self.editors = {
             spec.prompt: TextArea(prompts.system_template(spec.prompt), soft_wrap=True,
                                   id=f"edit-{_slug(spec.id)}", language="markdown")
-            for spec in MODES
+            for spec in self.specs
         }
         self.editors["task"] = TextArea(prompts.task if prompts.task is not None else task_prompt,
                                         soft_wrap=True, id="edit-task")
+        self.notes = Static(classes="dialog-note prompt-warnings")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-dialog", classes="dialog"):
             yield Static(Content.assemble(
                 ("Prompts of the next run", "bold"),
-                ("  ·  saved as your overrides; {api} in CodeAct's prompt becomes the API text",
-                 "dim")), classes="dialog-title")
+                ("  ·  saved as your overrides; a {placeholder} is filled in when the run "
+                 "starts", "$text-muted")), classes="dialog-title")
             with TabbedContent(id="prompt-tabs"):
-                for spec in MODES:
+                for spec in self.specs:
                     with TabPane(f"{spec.label} system", id=f"tab-{_slug(spec.id)}"):
                         yield self.editors[spec.prompt]
                 with TabPane(f"Task: {self.task_title}"[:40] if self.task_title else "Task",
                              id="tab-task"):
                     yield self.editors["task"]
+            yield self.notes
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save & rerun", id="save-rerun", variant="primary")
                 yield Button("Save", id="save")
                 yield Button("Reset to defaults", id="reset", variant="warning")
                 yield Button("Cancel", id="cancel")
 
+    def on_mount(self) -> None:
+        self._check()
+
+    @on(TextArea.Changed)
+    def _edited(self) -> None:
+        self._check()
+
+    def warnings(self) -> list[str]:
+        """What the user should know before a rerun with the prompts as edited now."""
+        found = list(self.check(self.edited())) if self.check is not None else []
+        if self.scripted and not found:
+            found.append("The scripted agent does not read prompts: an edit changes the token "
+                         "counts, not what it does.")
+        return found
+
+    def _check(self) -> None:
+        found = self.warnings()
+        self.notes.update(Content("\n").join(
+            Content.assemble(("⚠ ", "$text-warning bold"), (text, "$text-warning"))
+            for text in found))
+        self.notes.display = bool(found)
+
     def edited(self) -> PromptSet:
         task = self.editors["task"].text
-        return PromptSet(
-            {spec.prompt: self.editors[spec.prompt].text for spec in MODES},
-            # The task's own words are not an override; only a changed task prompt is saved.
-            task=None if task.strip() == self.task_prompt.strip() else task,
-        )
+        systems = {name: self.prompts.system_template(name) for name in prompt_names()}
+        systems.update({spec.prompt: self.editors[spec.prompt].text for spec in self.specs})
+        # The task's own words are not an override; only a changed task prompt is saved.
+        return PromptSet(systems, task=None if task.strip() == self.task_prompt.strip() else task)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -94,6 +131,20 @@ class PromptEditorScreen(ModalScreen[PromptEdit | None]):
     def action_save_rerun(self) -> None:
         self.dismiss(PromptEdit(self.edited(), rerun=True))
 
+    def action_reset(self) -> None:
+        """Ask first; then reset the prompts shown here (not other tasks' prompts)."""
+        shown = " and ".join(spec.label for spec in self.specs)
+        task = f"“{self.task_title}”" if self.task_title else "this task"
+        question = (f"Reset the {shown} system prompt{'s' if len(self.specs) > 1 else ''} and "
+                    f"the prompt of {task} to their defaults? Other tasks' prompts stay as "
+                    "they are.")
+        self.app.push_screen(ConfirmScreen(question, yes="Reset"), self._reset_confirmed)
+
+    def _reset_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.dismiss(PromptEdit(PromptSet.defaults(), reset=True,
+                                    names=tuple(spec.prompt for spec in self.specs)))
+
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save-rerun":
@@ -101,6 +152,6 @@ class PromptEditorScreen(ModalScreen[PromptEdit | None]):
         elif event.button.id == "save":
             self.action_save()
         elif event.button.id == "reset":
-            self.dismiss(PromptEdit(PromptSet.defaults(), reset=True))
+            self.action_reset()
         else:
             self.action_cancel()

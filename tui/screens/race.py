@@ -1,13 +1,15 @@
-"""The main screen: the two agents' panes, the token meter and the round chart.
+"""The main screen: one pane per raced agent, the token meter and the input-token chart.
 
 It owns the race on screen. Every engine call happens in a worker; the worker's results come
-back as ``tui.messages`` and the handlers here hand events to the panes and the tally.
+back as ``tui.messages`` and the handlers here hand events to the panes and the tally. The panes
+are the mode registry's (``engine.modes.MODES``): those of the chosen modes are shown, side by
+side when each gets at least ``PANE_MIN_WIDTH`` columns, stacked otherwise.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -20,21 +22,23 @@ from textual.worker import get_current_worker
 
 from engine.errors import one_sentence
 from engine.events import Event, RunError, RunFinished, RunStarted, StepWaiting
-from engine.modes import DEFAULT_RACE
+from engine.modes import MODES, label
 from tui.backend import Backend, BackendError, TaskInfo
-from tui.choices import MODE_CHOICE_LABELS, RunChoice
+from tui.choices import RunChoice, describe_modes, ordered
 from tui.gc_policy import RaceGarbagePolicy
 from tui.messages import (
     PromptsLoaded,
     PromptsSaved,
     RaceEnded,
     RaceEvents,
+    ScreenshotSaved,
     TasksLoaded,
 )
 from tui.pump import RaceLike, RaceRunner
 from tui.screens.history import HistoryScreen
 from tui.screens.prompts import PromptEdit, PromptEditorScreen
 from tui.screens.setup import SetupScreen
+from tui.screens.summary import SummaryScreen
 from tui.tally import RaceTally
 from tui.throttle import Throttle
 from tui.widgets.agent_pane import AgentPane
@@ -42,10 +46,13 @@ from tui.widgets.round_chart import RoundChart
 from tui.widgets.run_banner import RunBanner
 from tui.widgets.token_meter import TokenMeter
 
-MEDIUM = 150  # columns below which the dashboard drops the big savings digits
+if TYPE_CHECKING:
+    from tui.app import ExplorerApp
+
+MEDIUM = 180  # columns below which the meter shows its compact table (the chart gets room)
 NARROW = 110  # columns below which the meter compacts and the chart becomes sparklines
-STACK = 70  # columns below which the panes stack vertically
-SHORT = 34  # rows below which the chart becomes one sparkline per agent
+PANE_MIN_WIDTH = 40  # columns a pane needs to sit beside the others; fewer: panes stack
+SHORT = 34  # rows below which the dashboard is a few lines (sparklines, compact meter)
 IDLE_ONLY = ("cycle_mode", "settings", "edit_prompts", "history")
 # The meter and chart redraw at most this often while a race streams (a redraw of the chart
 # costs ~5 ms at 200x60; a fast stream changes the counts in nearly every batch).
@@ -53,18 +60,20 @@ METER_INTERVAL = 0.25
 
 
 class RaceScreen(Screen[None]):
-    """Two agents racing on one task, live."""
+    """The raced agents on one task, live."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run", "Run"),
         Binding("x", "stop", "Stop"),
         Binding("p", "toggle_step", "Step"),
         Binding("n", "next_round", "Next"),
-        Binding("m", "cycle_mode", "Mode"),
+        Binding("m", "cycle_mode", "Modes"),
         Binding("s", "settings", "Setup"),
         Binding("e", "edit_prompts", "Prompts"),
         Binding("h", "history", "History"),
+        Binding("v", "summary", "Summary", show=False),
         Binding("f", "toggle_folding", "Fold rounds", show=False),
+        Binding("c", "screenshot", "Screenshot", show=False),
     ]
 
     def __init__(self, backend: Backend, choice: RunChoice, *, step_mode: bool = False) -> None:
@@ -79,11 +88,13 @@ class RaceScreen(Screen[None]):
         self.replaying: str | None = None
         self.tally = RaceTally()
         self.garbage = RaceGarbagePolicy()
-        self.panes = {mode: AgentPane(mode, id=f"pane-{mode}") for mode in DEFAULT_RACE}
+        self.panes = {spec.id: AgentPane(spec.id, id=f"pane-{spec.id}") for spec in MODES}
         self.banner = RunBanner(id="banner")
         self.meter = TokenMeter(id="meter")
         self.chart = RoundChart(id="chart")
         self.numbers = Throttle(METER_INTERVAL, self._draw_numbers, self.set_timer)
+        self._notified: set[str] = set()  # error sentences already notified in this race
+        self._shown_modes: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield self.banner
@@ -94,22 +105,29 @@ class RaceScreen(Screen[None]):
             yield self.chart
         yield Footer()
 
+    @property
+    def explorer(self) -> ExplorerApp:
+        """The app, with its settings and export folder (the race screen lives only in it)."""
+        return cast("ExplorerApp", self.app)
+
     def on_mount(self) -> None:
-        self._apply_mode()
+        self._apply_modes(self.choice.modes)
         self._draw_banner()
         self.load_tasks()
         self.call_after_refresh(self.garbage.app_ready)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw_numbers())
 
     def on_resize(self, event: Resize) -> None:
         width, height = event.size
         self.set_class(width < MEDIUM, "-medium")
         self.set_class(width < NARROW, "-narrow")
-        self.set_class(width < STACK, "-stacked")
         self.set_class(height < SHORT, "-short")
+        self._layout_panes()
         footer = self.query_one(Footer)
         footer.compact = width < NARROW
         # At 80 columns every key fits only without the palette hint (ctrl+p still works).
         footer.show_command_palette = width >= NARROW
+        self._draw_banner()
 
     # -- what the footer offers now ------------------------------------------------------------
 
@@ -120,6 +138,8 @@ class RaceScreen(Screen[None]):
             return True if self.running else None
         if action == "next_round":
             return True if self.running and self.step_mode else None
+        if action == "summary":
+            return True if self.tally.over else None
         if action in IDLE_ONLY:
             return None if self.running else True
         return True
@@ -136,40 +156,74 @@ class RaceScreen(Screen[None]):
         return next((t for t in self.tasks if t.id == self.choice.task_id), None)
 
     def set_choice(self, choice: RunChoice) -> None:
-        """Take new settings for the next run (reloads the tasks if the task file changed)."""
-        reload = choice.task_file != self.choice.task_file
-        self.choice = choice
-        self.replaying = None
-        self._apply_mode()
-        self._changed()
-        if reload:
-            self.load_tasks()
+        """Take new settings for the next run (reloads the tasks if the task file changed).
 
-    def _apply_mode(self) -> None:
-        shown = self.choice.modes
+        Another task clears the panes, the meter and the chart: what they showed was the
+        previous task's run.
+        """
+        reload = choice.task_file != self.choice.task_file
+        new_task = choice.task_id != self.choice.task_id
+        previous_file = self.choice.task_file
+        self.choice = choice
+        if not self.running:
+            self.replaying = None
+            if new_task or choice.modes != self._shown_modes:
+                self._clear_run()
+            self._apply_modes(choice.modes)
+        self._changed()
+        self.explorer.remember(task=choice.task_id, modes=choice.modes, pace=choice.pace)
+        if reload:
+            self.load_tasks(previous_file)
+
+    def _clear_run(self) -> None:
+        """Forget the run on screen (the panes say what r will do now)."""
+        self.tally.reset((), self.choice.task_id or "")
+        title = self.chosen_task.title if self.chosen_task else "this task"
+        for mode in self.choice.modes:
+            self.run_worker(self.panes[mode].reset(f"Press r to race on “{title}”."),
+                            group="clear", exclusive=False)
+        self._draw_numbers()
+
+    def _apply_modes(self, modes: tuple[str, ...]) -> None:
+        """Show the panes of ``modes`` (registry order), hide the others."""
+        self._shown_modes = modes
         for mode, pane in self.panes.items():
-            pane.display = mode in shown
-        self.set_class(len(shown) == 1, "-single")
+            pane.display = mode in modes
+        self._layout_panes()
+
+    def _layout_panes(self) -> None:
+        count = max(len(self._shown_modes), 1)
+        width = self.size.width
+        self.set_class(count == 1, "-single")
+        self.set_class(bool(width) and width < count * PANE_MIN_WIDTH, "-stacked")
 
     def _draw_banner(self) -> None:
         task = self.chosen_task
         title, prompt = (task.title, task.prompt) if task else ("", "")
         if self.replaying:  # the recorded run's task, not the one picked for the next run
             title, prompt = self.tally.task_title or title, self.tally.task_prompt
+        choice = self.choice.with_(modes=self._shown_modes) if self._shown_modes else self.choice
         self.banner.show(
-            self.choice, title, prompt,
+            choice, title, prompt,
             step_mode=self.step_mode, replaying=self.replaying,
             provider_label=f"{self.tally.provider} {self.tally.model}".strip() or None,
+            compact=0 < self.size.width < NARROW,
         )
 
     @work(thread=True, exclusive=True, group="tasks", exit_on_error=False)
-    def load_tasks(self) -> None:
+    def load_tasks(self, previous_file: Path | None = None) -> None:
+        """Read the tasks (the user's file's after the bundled ones); a file that cannot be
+        read is reported and dropped, and the previous list stays."""
+        file = self.choice.task_file
         try:
-            tasks = self.backend.list_tasks(self.choice.task_file)
-            self.post_message(TasksLoaded(tasks))
+            tasks = self.backend.list_tasks(file)
+            from_file = [t for t in tasks if t.source != "bundled"] if file else []
+            self.post_message(TasksLoaded(tasks, loaded_from=file, from_file=len(from_file),
+                                          first=from_file[0].id if from_file else None))
         except BackendError as exc:
-            fallback = self.backend.list_tasks(None) if self.choice.task_file else []
-            self.post_message(TasksLoaded(fallback, error=one_sentence(exc)))
+            fallback = self.backend.list_tasks(previous_file) if file else []
+            self.post_message(TasksLoaded(fallback, error=one_sentence(exc), rejected=file,
+                                          fallback_file=previous_file))
         except Exception as exc:  # the app must open even if the suite cannot be read
             error = f"could not load the tasks: {one_sentence(exc)}"
             self.post_message(TasksLoaded([], error=error))
@@ -178,6 +232,15 @@ class RaceScreen(Screen[None]):
         self.tasks = message.tasks
         if message.error:
             self.notify(message.error, title="Task file", severity="error", timeout=10)
+            if message.rejected is not None and self.choice.task_file == message.rejected:
+                # Not kept: r and e keep working on the tasks that did load.
+                self.choice = self.choice.with_(task_file=message.fallback_file)
+        elif message.loaded_from is not None and message.first is not None:
+            count = message.from_file
+            self.notify(f"{count} task{'s' if count != 1 else ''} loaded from "
+                        f"{message.loaded_from.name}.", title="Task file", timeout=5)
+            if self.choice.task_id not in {t.id for t in self.tasks if t.source != "bundled"}:
+                self.set_choice(self.choice.with_(task_id=message.first))
         ids = [t.id for t in self.tasks]
         if self.choice.task_id not in ids and ids:
             wanted = self.choice.task_id
@@ -193,28 +256,29 @@ class RaceScreen(Screen[None]):
         if self.running:
             return
         self.replaying = None
-        runner = await self._begin(self.choice.modes)
+        self._apply_modes(self.choice.modes)
+        runner = await self._begin(self.choice.modes, self.choice.task_id or "")
         self.run_race(self.generation, self.choice, None, runner)
 
-    async def start_replay(self, run_id: str, modes: tuple[str, ...] = DEFAULT_RACE) -> None:
+    async def start_replay(self, run_id: str, modes: tuple[str, ...] = ()) -> None:
         """Play a recorded run into the panes (from the history screen)."""
         if self.running:
             self.notify("Stop the current run first.", severity="warning")
             return
-        self.replaying = run_id[:12]
-        shown = tuple(m for m in DEFAULT_RACE if m in modes) or DEFAULT_RACE
-        self.choice = self.choice.with_(mode="both" if len(shown) == 2 else shown[0])
-        self._apply_mode()
-        runner = await self._begin(shown)
+        shown = ordered(modes) or self.choice.modes
+        self.replaying = run_id
+        self._apply_modes(shown)
+        runner = await self._begin(shown, "")
         self.run_race(self.generation, self.choice, run_id, runner)
 
-    async def _begin(self, modes: tuple[str, ...]) -> RaceRunner:
+    async def _begin(self, modes: tuple[str, ...], task_id: str) -> RaceRunner:
         self.generation += 1
         self.running = True
+        self._notified.clear()
         # The runner exists before the race does: a stop pressed while it starts is kept.
         self.race = runner = RaceRunner(self.step_mode)
         self.garbage.race_started()
-        self.tally.reset(modes)
+        self.tally.reset(modes, task_id)
         for mode, pane in self.panes.items():
             await pane.reset()
             if mode in modes:
@@ -271,9 +335,14 @@ class RaceScreen(Screen[None]):
         if isinstance(event, RunStarted):
             self._draw_banner()
         elif isinstance(event, RunError) and event.fatal:
-            self.notify(event.message, title=f"{pane.mode if pane else ''} {event.kind}",
-                        severity="error", timeout=8)
+            self._notify_error(event.message, event.kind)
         return counted
+
+    def _notify_error(self, message: str, title: str) -> None:
+        """One notification per sentence per race (both agents failing alike say it once)."""
+        if message not in self._notified:
+            self._notified.add(message)
+            self.notify(message, title=title, severity="error", timeout=8)
 
     async def on_race_ended(self, message: RaceEnded) -> None:
         if message.generation != self.generation:
@@ -283,13 +352,31 @@ class RaceScreen(Screen[None]):
         self.numbers.flush()  # counts still waiting for their redraw
         self.set_timer(0.3, self._collect_garbage)  # once the last frames are drawn
         if message.error:
-            self.notify(message.error, title="Run", severity="error", timeout=10)
+            self._notify_error(message.error, "Run")
             for mode in self.tally.modes:
-                pane = self.panes[mode]
-                if pane.finished is None:
+                pane = self.panes.get(mode)
+                if pane is not None and pane.finished is None:
                     await pane.show_message(message.error)
                     pane.set_status("error")
+        elif self.tally.over:
+            self._announce_result()
         self._changed()
+
+    def _announce_result(self) -> None:
+        """A short notice of the result and of ``v`` (not at 80 columns: it would cover the
+        big number, the one thing a room reads there)."""
+        if 0 < self.size.width < NARROW:
+            return
+        head = self.tally.headline
+        savings = self.tally.savings
+        if head is not None and savings is not None:
+            word = "saved" if savings >= 0 else "cost"
+            text = f"{label(head)} {word} {abs(savings) * 100:.1f}%"
+            if not self.tally.comparable(head):
+                text += " (not comparable: a run failed)"
+        else:
+            text = "The race is over"
+        self.notify(f"{text}. v shows the summary.", title="Race over", timeout=4)
 
     def _collect_garbage(self) -> None:
         if any(pane.unfolding for pane in self.panes.values()):
@@ -300,7 +387,7 @@ class RaceScreen(Screen[None]):
     def action_stop(self) -> None:
         if self.race is not None:
             self.race.cancel()
-        self.notify("Stopping both agents…", timeout=2)
+        self.notify("Stopping every agent…", timeout=2)
 
     def action_toggle_step(self) -> None:
         self.step_mode = not self.step_mode
@@ -309,20 +396,50 @@ class RaceScreen(Screen[None]):
         self._changed()
 
     def action_toggle_folding(self) -> None:
-        """Fold rounds older than the last three (the default), or show every round."""
-        enabled = not self.panes["tool_calling"].fold_old_rounds
-        for pane in self.panes.values():
-            pane.set_folding(enabled)
-        self.notify("Old rounds fold as new ones start." if enabled else "Every round is open.",
-                    timeout=2)
+        """Fold every round but the latest of each pane if any is open, else open them all."""
+        shown = [self.panes[m] for m in self._shown_modes]
+        fold = any(pane.has_open_old_rounds for pane in shown)
+        for pane in shown:
+            pane.fold_all(fold)
+        if not any(pane.rounds for pane in shown):
+            text = "No rounds yet: f folds or opens them once a race has run."
+        else:
+            text = "Rounds folded: click one to open it." if fold else "Every round is open."
+        self.notify(text, timeout=2)
 
     def action_next_round(self) -> None:
         if self.race is not None:
             self.race.step()
 
     def action_cycle_mode(self) -> None:
-        self.set_choice(self.choice.next_mode())
-        self.notify(MODE_CHOICE_LABELS[self.choice.mode], title="Mode", timeout=2)
+        self.set_choice(self.choice.next_modes())
+        self.notify(describe_modes(self.choice.modes), title="Modes", timeout=2)
+
+    # -- presenter -------------------------------------------------------------------------------
+
+    def action_summary(self) -> None:
+        if self.tally.over:
+            self.app.push_screen(SummaryScreen(self.tally))
+
+    def action_screenshot(self) -> None:
+        """Save an SVG of the screen as it is now in the export folder (path notified)."""
+        svg = self.app.export_screenshot()
+        self.save_screenshot(svg, self.explorer.export_dir)
+
+    @work(thread=True, exclusive=False, group="screenshot", exit_on_error=False)
+    def save_screenshot(self, svg: str, folder: Path) -> None:
+        try:
+            path = self.backend.save_screenshot(svg, folder)
+            self.post_message(ScreenshotSaved(str(path)))
+        except (BackendError, OSError) as exc:
+            error = f"could not save the screenshot: {one_sentence(exc)}"
+            self.post_message(ScreenshotSaved(None, error=error))
+
+    def on_screenshot_saved(self, message: ScreenshotSaved) -> None:
+        if message.error:
+            self.notify(message.error, title="Screenshot", severity="error")
+        else:
+            self.notify(f"Saved to {message.path}", title="Screenshot", timeout=6)
 
     # -- other screens -------------------------------------------------------------------------
 
@@ -334,7 +451,8 @@ class RaceScreen(Screen[None]):
             self.set_choice(choice)
 
     def action_history(self) -> None:
-        self.app.push_screen(HistoryScreen(self.backend, getattr(self.app, "export_dir", None)),
+        self.app.push_screen(HistoryScreen(self.backend, self.explorer.export_dir,
+                                           on_folder=self.explorer.set_export_dir),
                              self._history_done)
 
     async def _history_done(self, picked: tuple[str, tuple[str, ...]] | None) -> None:
@@ -359,8 +477,10 @@ class RaceScreen(Screen[None]):
             self.notify(message.error, severity="error")
             return
         title = self.chosen_task.title if self.chosen_task else ""
-        self.app.push_screen(PromptEditorScreen(message.prompts, message.task_prompt, title),
-                             self._prompts_done)
+        self.app.push_screen(
+            PromptEditorScreen(message.prompts, message.task_prompt, title,
+                               modes=self.choice.modes, scripted=self.choice.scripted),
+            self._prompts_done)
 
     def _prompts_done(self, result: object) -> None:
         if isinstance(result, PromptEdit):
@@ -371,10 +491,10 @@ class RaceScreen(Screen[None]):
         assert isinstance(edit, PromptEdit)
         try:
             if edit.reset:
-                self.backend.reset_prompts(self.choice.task_id)
+                self.backend.reset_prompts(self.choice.task_id, edit.names)
             else:
                 self.backend.save_prompts(edit.prompts, self.choice.task_id)
-            self.post_message(PromptsSaved(edit.rerun))
+            self.post_message(PromptsSaved(edit.rerun, reset=edit.reset))
         except Exception as exc:
             error = f"could not save the prompts: {one_sentence(exc)}"
             self.post_message(PromptsSaved(False, error=error))
@@ -383,9 +503,14 @@ class RaceScreen(Screen[None]):
         if message.error:
             self.notify(message.error, severity="error")
             return
-        self.notify("Prompts saved; the next run uses them.", timeout=3)
+        if message.reset:
+            self.notify("Prompts reset to the defaults for this task; the next run uses them.",
+                        timeout=4)
+        else:
+            self.notify("Prompts saved; the next run uses them.", timeout=3)
         if message.rerun:
             await self.action_run()
 
     def use_task_file(self, path: Path) -> None:
         self.set_choice(self.choice.with_(task_file=path))
+

@@ -1,11 +1,11 @@
-"""Run setup: the task (bundled or from the user's file), mode, provider, model and pace.
+"""Run setup: the task (bundled or from the user's file), the modes that race, the provider,
+model and pace. Modes and providers are the registries' (``engine.modes``, ``engine.providers``).
 
 A modal that returns a new ``RunChoice`` (or None when cancelled); the race screen takes it.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,10 +15,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from engine.modes import MODES
+from engine.providers import PROVIDERS as PROVIDER_REGISTRY
 from tui.backend import TaskInfo
-from tui.choices import KEY_ENV, MODE_CHOICE_LABELS, MODE_CHOICES, PROVIDERS, RunChoice
+from tui.choices import PROVIDERS, RunChoice, ordered
 
 
 class SetupScreen(ModalScreen[RunChoice | None]):
@@ -33,6 +35,7 @@ class SetupScreen(ModalScreen[RunChoice | None]):
         super().__init__()
         self.choice = choice
         self.tasks = tasks
+        self.note = Static(classes="dialog-note")
 
     def compose(self) -> ComposeResult:
         choice = self.choice
@@ -47,26 +50,54 @@ class SetupScreen(ModalScreen[RunChoice | None]):
                 yield Label("Task file")
                 yield Input(str(choice.task_file or ""), placeholder="path to your tasks .toml",
                             id="setup-task-file", compact=True)
-                yield Label("Mode")
-                with RadioSet(id="setup-mode", compact=True):
-                    for mode in MODE_CHOICES:
-                        yield RadioButton(MODE_CHOICE_LABELS[mode], value=mode == choice.mode,
-                                          name=mode)
+                yield Label("Modes")
+                with Horizontal(id="setup-modes"):
+                    for spec in MODES:
+                        yield Checkbox(spec.label, value=spec.id in choice.modes,
+                                       id=f"setup-mode-{spec.id}", name=spec.id, compact=True,
+                                       tooltip=spec.description)
                 yield Label("Provider")
-                yield Select([(p, p) for p in PROVIDERS], value=choice.provider,
-                             allow_blank=False, id="setup-provider", compact=True)
+                yield Select([(PROVIDER_REGISTRY[p].label, p) for p in PROVIDERS],
+                             value=choice.provider, allow_blank=False, id="setup-provider",
+                             compact=True)
                 yield Label("Model")
                 yield Input(choice.model or "", placeholder="provider default",
                             id="setup-model", compact=True)
                 yield Label("Pace (x)")
                 yield Input(f"{choice.pace:g}", placeholder="1 = the model's real speed",
                             id="setup-pace", type="number", compact=True)
-            key = "set" if os.environ.get(KEY_ENV) else "not set: mistral will not start"
-            yield Static(Content.styled(f"{KEY_ENV} is {key}. Pace applies to the scripted "
-                                        "agent and replays.", "dim"), classes="dialog-note")
+            yield self.note
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Apply", id="apply", variant="primary")
                 yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self._describe_provider(self.choice.provider)
+
+    @on(Select.Changed, "#setup-provider")
+    def _provider_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self._describe_provider(event.value)
+
+    def _describe_provider(self, name: str) -> None:
+        """What the chosen provider is, whether it can start, and what pace does for it."""
+        spec = PROVIDER_REGISTRY.get(name)
+        if spec is None:
+            return
+        parts: list[tuple[str, str] | str] = [(f"{spec.label}: {spec.description}.",
+                                               "$text-muted")]
+        missing = spec.missing()
+        if missing:
+            parts += ["\n", (missing, "$text-warning")]
+        parts += ["\n", ("Pace applies to this provider (1 = the model's real speed)."
+                         if spec.paced else "Pace does not apply: a live model answers at its "
+                         "own speed.", "$text-muted")]
+        self.note.update(Content.assemble(*parts))
+
+    def chosen_modes(self) -> tuple[str, ...]:
+        """The ticked modes, in registry order (none ticked: the current ones)."""
+        ticked = [box.name for box in self.query(Checkbox) if box.value and box.name]
+        return ordered(ticked) or self.choice.modes
 
     @staticmethod
     def _task_label(task: TaskInfo) -> str:
@@ -76,7 +107,6 @@ class SetupScreen(ModalScreen[RunChoice | None]):
 
     def chosen(self) -> RunChoice:
         task = self.query_one("#setup-task", Select).value
-        radio = self.query_one("#setup-mode", RadioSet).pressed_button
         provider = self.query_one("#setup-provider", Select).value
         model = self.query_one("#setup-model", Input).value.strip()
         pace_text = self.query_one("#setup-pace", Input).value.strip()
@@ -85,11 +115,14 @@ class SetupScreen(ModalScreen[RunChoice | None]):
             pace = max(0.0, float(pace_text)) if pace_text else self.choice.pace
         except ValueError:
             pace = self.choice.pace
+        provider = provider if isinstance(provider, str) else self.choice.provider
+        spec = PROVIDER_REGISTRY.get(provider)
         return self.choice.with_(
             task_id=task if isinstance(task, str) else self.choice.task_id,
-            mode=radio.name if radio is not None and radio.name else self.choice.mode,
-            provider=provider if isinstance(provider, str) else self.choice.provider,
-            model=model or None,
+            modes=self.chosen_modes(),
+            provider=provider,
+            # A model name means something only to a live provider (the scripted agent has none).
+            model=(model or None) if spec is not None and spec.live else None,
             pace=pace,
             task_file=Path(file_text).expanduser() if file_text else None,
         )

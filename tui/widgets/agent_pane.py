@@ -15,11 +15,11 @@ from textual.content import Content
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
+from engine import modes
 from engine.events import (
     CodeBlock,
     Event,
     ExecutionResult,
-    Mode,
     Retrying,
     RoundFinished,
     RoundStarted,
@@ -32,7 +32,7 @@ from engine.events import (
     ToolResult,
     Usage,
 )
-from engine.modes import label as mode_label
+from tui.palette import GRAPHIC_CONTRAST, TEXT_CONTRAST, legible, theme_background
 from tui.widgets.round_view import (
     CodeView,
     ErrorView,
@@ -47,33 +47,46 @@ SETTLE_TIMEOUT = 2.0  # seconds a batch waits at most for its new widgets to mou
 KEEP_OPEN = 3  # rounds left unfolded: the current one and the two before it
 
 STATUS_TEXT: dict[str, tuple[str, str]] = {
-    "idle": ("ready", "dim"),
-    "running": ("running", "$accent"),
-    "waiting": ("paused — n for the next round", "$warning bold"),
-    "answered": ("answered", "$success bold"),
-    "max_rounds": ("round limit hit", "$warning bold"),
-    "cancelled": ("stopped", "$warning"),
-    "error": ("failed", "$error bold"),
+    "idle": ("ready", "$text-muted"),
+    "running": ("running", "$text-accent"),
+    "waiting": ("paused — n for the next round", "$text-warning bold"),
+    "answered": ("answered", "$text-success bold"),
+    "max_rounds": ("round limit hit", "$text-warning bold"),
+    "cancelled": ("stopped", "$text-warning"),
+    "error": ("failed", "$text-error bold"),
 }
 
 
-class ResultCard(Static):
-    """The end of a run: ✓/✗, the answer, and the checker's reasons."""
+def plural(count: int, word: str) -> str:
+    """ "1 round", "2 rounds"."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
-    def __init__(self, event: RunFinished) -> None:
-        mark, style = (("✓ success", "$success bold") if event.success
-                       else ("✗ failed", "$error bold"))
+
+class ResultCard(Static):
+    """The end of a run: ✓/✗, the answer, and the checker's reasons.
+
+    ``rounds`` and ``tokens`` are the pane's own counts (rounds whose usage arrived), the same
+    numbers the meter and the chart show. ``shown`` holds error sentences the pane already shows:
+    a verdict line that repeats one is left out.
+    """
+
+    def __init__(self, event: RunFinished, rounds: int, tokens: int,
+                 shown: frozenset[str] = frozenset()) -> None:
+        mark, style = (("✓ success", "$text-success bold") if event.success
+                       else ("✗ failed", "$text-error bold"))
         reason = {"answered": "answered", "max_rounds": "round limit hit",
                   "cancelled": "stopped", "error": "ended by an error"}[event.stop_reason]
         parts: list[tuple[str, str] | str] = [
             (mark, style),
-            (f"  {reason} after {event.rounds} round{'s' if event.rounds != 1 else ''}"
-             f" · {fmt_tokens(event.total_tokens)} tokens", "dim"),
+            (f"  {reason} after {plural(rounds, 'round')} · {fmt_tokens(tokens)} tokens",
+             "$text-muted"),
         ]
         if event.answer.strip():
             parts += ["\n", (event.answer.strip(), "bold")]
         for line in event.verdict:
-            parts += ["\n", ("  • ", "dim"), (line, "italic")]
+            if any(message in line for message in shown):
+                continue
+            parts += ["\n", ("  • ", "$text-muted"), (line, "italic")]
         super().__init__(Content.assemble(*parts), classes="result-card")
         self.add_class("-success" if event.success else "-failure")
 
@@ -103,11 +116,13 @@ class PaneStream(VerticalScroll):
 
 
 class AgentPane(Vertical):
-    """The live view of one agent (tool calling or CodeAct)."""
+    """The live view of one agent (one mode of the registry), in that mode's colour."""
 
-    def __init__(self, mode: Mode, *, id: str | None = None) -> None:
-        super().__init__(id=id, classes=f"agent-pane {mode}")
+    def __init__(self, mode: str, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="agent-pane")
         self.mode = mode
+        self.spec = modes.mode(mode) if mode in modes.MODE_IDS else None
+        self._errors: set[str] = set()  # error sentences shown in this pane (each shown once)
         self.status = "idle"
         self.rounds: dict[int, RoundState] = {}
         self.stream = PaneStream(classes="pane-stream")
@@ -119,20 +134,34 @@ class AgentPane(Vertical):
 
     def compose(self) -> ComposeResult:
         with self.stream:
-            yield Static(Content.styled("Press r to start the race.", "dim"), classes="placeholder")
+            yield Static(Content.styled("Press r to start the race.", "$text-muted"),
+                         classes="placeholder")
         yield self.waiting
 
     def on_mount(self) -> None:
         self.waiting.display = False
         self._draw_title()
+        self._paint()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._paint())
 
-    async def reset(self) -> None:
-        """Clear the pane for a new run."""
+    def _paint(self) -> None:
+        """Border and title in the mode's colour, made legible on this theme's background."""
+        back = theme_background(self.app.theme_variables)
+        colour = self.spec.colour if self.spec else "#888888"
+        self.styles.border = ("round", legible(colour, back, GRAPHIC_CONTRAST))
+        self.styles.border_title_color = legible(colour, back, TEXT_CONTRAST)
+
+    async def reset(self, note: str | None = None) -> None:
+        """Clear the pane (for a new run, or another task: then ``note`` says what to do)."""
         self.rounds.clear()
         self._mounting.clear()  # widgets about to be removed: nothing to wait for
+        self._errors.clear()
         self.finished = None
         self.status = "idle"
         await self.stream.remove_children()
+        if note:
+            await self.stream.mount(Static(Content.styled(note, "$text-muted"),
+                                           classes="placeholder"))
         self.stream.anchor(False)
         self.waiting.display = False
         self._draw_title()
@@ -149,13 +178,21 @@ class AgentPane(Vertical):
             if number <= current - KEEP_OPEN:
                 state.fold(True)
 
-    def set_folding(self, enabled: bool) -> None:
-        """Fold old rounds as new ones start, or unfold every round now."""
-        self.fold_old_rounds = enabled
+    @property
+    def has_open_old_rounds(self) -> bool:
+        """A round before the latest is open (``f`` would fold it)."""
+        latest = max(self.rounds, default=0)
+        return any(not state.box.has_class("-folded")
+                   for number, state in self.rounds.items() if number < latest)
+
+    def fold_all(self, fold: bool) -> None:
+        """Fold every round but the latest (and keep folding old rounds as new ones start), or
+        open every round (and stop folding)."""
+        self.fold_old_rounds = fold
         latest = max(self.rounds, default=0)
         for number, state in self.rounds.items():
             state.box.user_choice = None
-            state.fold(enabled and number <= latest - KEEP_OPEN)
+            state.fold(fold and number < latest)
 
     def set_status(self, status: str) -> None:
         self.status = status
@@ -163,7 +200,7 @@ class AgentPane(Vertical):
 
     def _draw_title(self) -> None:
         text, style = STATUS_TEXT.get(self.status, (self.status, ""))
-        self.border_title = Content.styled(f" {mode_label(self.mode)} ", "bold")
+        self.border_title = Content.styled(f" {modes.label(self.mode)} ", "bold")
         self.border_subtitle = Content.styled(f" {text} ", style)
 
     def _append(self, widget: Widget, parent: Widget | None = None) -> None:
@@ -211,16 +248,16 @@ class AgentPane(Vertical):
         elif isinstance(event, StepWaiting):
             self.set_status("waiting")
             self.waiting.update(Content.assemble(
-                ("⏸ ", "$warning bold"), f"before round {event.round}: press ",
+                ("⏸ ", "$text-warning bold"), f"before round {event.round}: press ",
                 ("n", "bold reverse"), " to run it"))
             self.waiting.display = True
         elif isinstance(event, Retrying):
             if event.discarded_text:
                 self._round(event.round).add(Static(Content.styled(
-                    "↻ the reply was cut off; it starts again below", "$warning"),
+                    "↻ the reply was cut off; it starts again below", "$text-warning"),
                     classes="pane-note"))
-            self.waiting.update(Content.assemble(("↻ ", "$warning bold"), event.message,
-                                                 (f" · {event.reason}", "dim")))
+            self.waiting.update(Content.assemble(("↻ ", "$text-warning bold"), event.message,
+                                                 (f" · {event.reason}", "$text-muted")))
             self.waiting.display = True
             self._retry_shown = True
         elif isinstance(event, ToolCall):
@@ -233,12 +270,13 @@ class AgentPane(Vertical):
             state.add(CodeView(event, shown_above=state.code_was_streamed(event.code)))
         elif isinstance(event, ExecutionResult):
             mark = "✗ error" if event.error or event.limit else "✓"
-            self._round(event.round).add(ExecutionView(event),
-                                         f"program, {event.host_calls} API calls {mark}")
+            self._round(event.round).add(
+                ExecutionView(event), f"program, {plural(event.host_calls, 'API call')} {mark}")
         elif isinstance(event, Usage):
             self._round(event.round).header.set_usage(
                 event.api_input_tokens or event.input_tokens,
                 event.api_output_tokens or event.output_tokens,
+                event.total_ms,
             )
         elif isinstance(event, RoundFinished):
             self._round(event.round).reply.finish()
@@ -246,14 +284,20 @@ class AgentPane(Vertical):
             failed = self.rounds.get(event.round)
             if failed is not None:
                 failed.reply.finish()
-            self._append(ErrorView(event))
+            if event.message not in self._errors:  # each error once in a pane
+                self._errors.add(event.message)
+                self._append(ErrorView(event))
         elif isinstance(event, RunFinished):
+            counted = [s for s in self.rounds.values() if s.header.output_tokens is not None]
             for state in self.rounds.values():
                 state.reply.finish()
+                if state.header.output_tokens is None:  # its reply never completed
+                    state.header.set_note("not counted: the reply did not complete")
             self.finished = event
             self.waiting.display = False
             self.set_status(event.stop_reason)
-            self._append(ResultCard(event))
+            tokens = sum(s.header.input_tokens + (s.header.output_tokens or 0) for s in counted)
+            self._append(ResultCard(event, len(counted), tokens, frozenset(self._errors)))
             # The run is over: every round can be read again. One round per screen update,
             # newest first: unfolding ten rounds at once restyles and lays out hundreds of
             # widgets in one go (a 100-250 ms stall at 200x60, measured).
@@ -275,6 +319,10 @@ class AgentPane(Vertical):
                 self.call_after_refresh(self._unfold_next, run, pending)
                 return
 
-    async def show_message(self, text: str, style: str = "$error") -> None:
-        """A line in the pane that is not an event (a run that could not start, say)."""
+    async def show_message(self, text: str, style: str = "$text-error") -> None:
+        """A line in the pane that is not an event (a run that could not start, say); a
+        sentence the pane already shows is not repeated."""
+        if text in self._errors:
+            return
+        self._errors.add(text)
         self._append(Static(Content.styled(text, style), classes="pane-note"))

@@ -54,7 +54,9 @@ class RoundHeader(Static):
         super().__init__(classes="round-header")
         self.number = number
         self.input_tokens = input_tokens
-        self.output_tokens: int | None = None
+        self.output_tokens: int | None = None  # None until the round's usage arrives
+        self.model_ms: float | None = None
+        self.note = ""
         self.folded = False
         self.summary = ""
         self._draw()
@@ -68,8 +70,15 @@ class RoundHeader(Static):
         self.folded, self.summary = folded, summary
         self._draw()
 
-    def set_usage(self, input_tokens: int, output_tokens: int) -> None:
+    def set_usage(self, input_tokens: int, output_tokens: int,
+                  model_ms: float | None = None) -> None:
+        """The round's counts (tokens) and the model's time for it (ms), once it replied."""
         self.input_tokens, self.output_tokens = input_tokens, output_tokens
+        self.model_ms = model_ms
+        self._draw()
+
+    def set_note(self, note: str) -> None:
+        self.note = note
         self._draw()
 
     def _draw(self) -> None:
@@ -80,9 +89,13 @@ class RoundHeader(Static):
         ]
         if self.output_tokens is not None:
             parts += ["  out ", (fmt_tokens(self.output_tokens), "bold")]
+        if self.model_ms:
+            parts += [(f"  · {self.model_ms / 1000:.1f} s", "$text-muted")]
+        if self.note:
+            parts += [(f"  {self.note}", "$text-warning")]
         if self.folded:
-            parts = [("▸", "$accent"), *parts, ("  " + self.summary, "dim")]
-        self.update(Content.assemble(*parts))
+            parts = [("▸", "$text-accent"), *parts, ("  " + self.summary, "$text-muted")]
+        self.update(Content.assemble(*parts), layout=False)
 
 
 class ToolCallView(Static):
@@ -96,9 +109,10 @@ class ToolCallView(Static):
                 body = json.dumps(args, indent=2, ensure_ascii=False)
             rendered = highlight(body, language="json")
         else:  # the model sent text that is not JSON: show it as it came, flagged
-            rendered = Content.assemble(("invalid JSON: ", "$error"), args)
+            rendered = Content.assemble(("invalid JSON: ", "$text-error"), args)
         super().__init__(
-            Content.assemble(("→ ", "$accent bold"), (event.name, "bold $accent"), " ", rendered),
+            Content.assemble(("→ ", "$text-accent bold"), (event.name, "bold $text-accent"), " ",
+                             rendered),
             classes="tool-call",
         )
 
@@ -116,10 +130,10 @@ class ToolResultView(Static, can_focus=True):
 
     def __init__(self, event: ToolResult) -> None:
         super().__init__(classes="tool-result" if event.ok else "tool-result -error")
-        mark = ("← ok", "$success") if event.ok else ("← error", "$error bold")
+        mark = ("← ok", "$text-success") if event.ok else ("← error", "$text-error bold")
         tokens = f" · {fmt_tokens(event.tokens)} tok" if event.tokens else ""
         self.title = Content.assemble(
-            mark, (f" {event.name}{tokens} ", "dim"), shorten(event.content, PREVIEW_CHARS)
+            mark, (f" {event.name}{tokens} ", "$text-muted"), shorten(event.content, PREVIEW_CHARS)
         )
         self.content_text = event.content
         self.expanded = False
@@ -128,7 +142,7 @@ class ToolResultView(Static, can_focus=True):
 
     def _draw(self) -> None:
         if not self.expanded:
-            self.update(Content.assemble(("▶ ", "dim"), self.title))
+            self.update(Content.assemble(("▶ ", "$text-muted"), self.title))
             return
         if self._body is None:
             text = pretty_json(self.content_text)
@@ -136,8 +150,8 @@ class ToolResultView(Static, can_focus=True):
             self._body = highlight(text[:EXPANDED_CHARS], language="json")
             if hidden > 0:
                 self._body = Content.assemble(
-                    self._body, (f"\n… {hidden:,} more characters", "dim italic"))
-        self.update(Content.assemble(("▼ ", "dim"), self.title, "\n", self._body))
+                    self._body, (f"\n… {hidden:,} more characters", "$text-muted italic"))
+        self.update(Content.assemble(("▼ ", "$text-muted"), self.title, "\n", self._body))
 
     def action_open_close(self) -> None:
         self.expanded = not self.expanded
@@ -168,10 +182,10 @@ class CodeView(Vertical):
         lines = self.code.count("\n") + 1
         if self.shown_above:
             yield Static(Content.assemble(
-                ("▶ ", "$accent bold"), (f"running this {lines}-line program in the sandbox",
+                ("▶ ", "$text-accent bold"), (f"running this {lines}-line program in the sandbox",
                                          "$text-muted")))
             return
-        yield Static(Content.styled("▶ program", "$accent bold"))
+        yield Static(Content.styled("▶ program", "$text-accent bold"))
         block = StreamBlock("python", classes="code")
         block.append(self.code.rstrip("\n"))
         block.finish()
@@ -183,13 +197,14 @@ class ExecutionView(Static):
 
     def __init__(self, event: ExecutionResult) -> None:
         parts: list[Content | tuple[str, str] | str] = []
-        calls = f" · {event.host_calls} API calls" if event.host_calls else ""
+        calls = (f" · {event.host_calls} API call{'' if event.host_calls == 1 else 's'}"
+                 if event.host_calls else "")
         tokens = f" · {fmt_tokens(event.tokens)} tok" if event.tokens else ""
-        head_style = "$error bold" if event.error or event.limit else "$success"
+        head_style = "$text-error bold" if event.error or event.limit else "$text-success"
         head = "✗ error" if event.error else "✓ output"
         parts.append((f"{head}{calls}{tokens} · {event.wall_ms:.0f} ms\n", head_style))
         if event.limit:
-            parts.append((f"limit hit: {event.limit}", "$warning bold"))
+            parts.append((f"limit hit: {event.limit}", "$text-warning bold"))
             parts.append(" — earlier state lost\n" if event.state_lost else "\n")
         output = event.output.rstrip("\n")
         if len(output) > EXPANDED_CHARS:
@@ -199,7 +214,7 @@ class ExecutionView(Static):
         if event.error:
             parts.append(("\n" if output else "") + event.error.rstrip("\n"))
         if not output and not event.error:
-            parts.append(("(nothing was printed)", "dim italic"))
+            parts.append(("(nothing was printed)", "$text-muted italic"))
         super().__init__(Content.assemble(*parts), classes="execution")
         if event.error or event.limit:
             self.add_class("-error")
@@ -211,7 +226,8 @@ class ErrorView(Static):
     def __init__(self, event: RunError) -> None:
         label = "error" if event.fatal else event.kind.replace("_", " ")
         super().__init__(
-            Content.assemble((f"⚠ {label}: ", "$error bold"), event.message), classes="run-error"
+            Content.assemble((f"⚠ {label}: ", "$text-error bold"), event.message),
+            classes="run-error",
         )
 
 

@@ -11,9 +11,10 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.choices import MODE_CHOICE_LABELS, RunChoice
+from tui.choices import RunChoice, describe_modes
 
 SCRIPTED_BADGE = " SCRIPTED reference agent — not a model "
+SCRIPTED_SHORT = " SCRIPTED · not a model "
 
 
 class RunBanner(Vertical):
@@ -23,7 +24,7 @@ class RunBanner(Vertical):
         super().__init__(id=id)
         self.badge = Static(classes="provider-badge")
         self.summary = Static(classes="run-summary")
-        self.flags = Static(classes="run-flags")
+        self.flags = Static(Content.styled(" STEP MODE ", "bold"), classes="run-flags")
         self.prompt = Static(classes="task-prompt")
 
     def compose(self) -> ComposeResult:
@@ -34,25 +35,37 @@ class RunBanner(Vertical):
         yield self.prompt
 
     def show(self, choice: RunChoice, task_title: str, task_prompt: str, *, step_mode: bool,
-             replaying: str | None = None, provider_label: str | None = None) -> None:
-        """Redraw for the current choice (cheap; called whenever a control changes)."""
+             replaying: str | None = None, provider_label: str | None = None,
+             compact: bool = False) -> None:
+        """Redraw for the current choice (cheap; called whenever a control changes).
+
+        ``compact`` (80 columns): a shorter badge and the modes' short labels, so the task and
+        the modes still fit on the line.
+        """
         if replaying:
-            self.badge.update(Content.styled(f" REPLAY of a recorded run ({replaying}) ",
-                                             "bold reverse $secondary"))
+            text = f" REPLAY {replaying} " if compact else (
+                f" REPLAY of a recorded run ({replaying}) ")
+            self.badge.update(Content.styled(text, "bold"), layout=False)
             self.badge.set_classes("provider-badge -replay")
         elif choice.scripted:
-            self.badge.update(Content.styled(SCRIPTED_BADGE, "bold"))
+            self.badge.update(Content.styled(SCRIPTED_SHORT if compact else SCRIPTED_BADGE,
+                                             "bold"))
             self.badge.set_classes("provider-badge -scripted")
         else:
             label = provider_label or f"{choice.provider} {choice.model or ''}".strip()
             self.badge.update(Content.styled(f" ● LIVE {label} ", "bold"))
             self.badge.set_classes("provider-badge -live")
-        self.summary.update(Content.assemble(
-            ("  Task ", "dim"), (task_title or "—", "bold"),
-            ("  ·  ", "dim"), MODE_CHOICE_LABELS[choice.mode],
-            ("  ·  pace ", "dim"), f"{choice.pace:g}x" if choice.scripted else "live",
-        ))
-        self.flags.update(Content.styled(" STEP MODE ", "bold reverse $warning") if step_mode
-                          else Content(""))
-        self.prompt.update(Content.assemble(("“", "dim"), " ".join(task_prompt.split()),
-                                            ("”", "dim")) if task_prompt else Content(""))
+        if compact:
+            modes = " vs ".join(spec.short_label for spec in choice.mode_specs)
+        else:
+            modes = describe_modes(choice.modes)
+        parts: list[tuple[str, str] | str] = [
+            ("  Task " if not compact else " ", "$text-muted"), (task_title or "—", "bold"),
+            ("  ·  " if not compact else " · ", "$text-muted"), modes]
+        if choice.paced and not replaying:
+            parts += [("  ·  pace " if not compact else " · pace ", "$text-muted"),
+                      f"{choice.pace:g}x"]
+        self.summary.update(Content.assemble(*parts), layout=False)
+        self.flags.display = step_mode
+        self.prompt.update(Content.assemble(("“", "$text-muted"), " ".join(task_prompt.split()),
+                                            ("”", "$text-muted")) if task_prompt else Content(""))
