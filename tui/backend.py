@@ -8,6 +8,7 @@ results back as messages. Tests hand the app another ``Backend`` to script what 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from engine import records
 from engine.errors import ExplorerError, one_sentence
 from engine.events import Event
+from engine.prompt_checks import rerun_warnings
 from engine.prompts import PromptSet, load_prompts, reset_overrides, save_override
 from engine.record_export import export_run
 from engine.records import RunSummary
@@ -77,6 +79,27 @@ class Backend:
             raise BackendError(f"the engine is not complete here ({exc.name} is missing).") from exc
         except Exception as exc:
             raise BackendError(one_sentence(exc)) from exc
+
+    def prompt_checker(self, choice: RunChoice) -> Callable[[PromptSet], list[str]] | None:
+        """What the prompt editor calls on every edit: the sentences a rerun of ``choice``
+        with those prompts would need said (``engine.prompt_checks``); None if the task cannot
+        be found. Reads the task here (in a worker); the function it returns only compares
+        strings."""
+        try:
+            catalog = self.catalog(choice.task_file)
+            task = catalog.tasks[0] if choice.task_id is None else catalog.get(choice.task_id)
+        except Exception:
+            return None
+        specs = choice.mode_specs
+        provider = choice.provider
+
+        def check(prompts: PromptSet) -> list[str]:
+            try:
+                return [w.message for w in rerun_warnings(task, prompts, provider, specs)]
+            except ExplorerError as exc:
+                return [one_sentence(exc)]
+
+        return check
 
     def load_prompts(self, task_id: str | None) -> PromptSet:
         return load_prompts(task_id)

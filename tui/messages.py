@@ -87,11 +87,13 @@ class PromptsLoaded(Message):
 
     bubble = False  # handled by the screen that started the work; the app need not see it
 
-    def __init__(self, prompts: Any, task_prompt: str, error: str | None = None) -> None:
+    def __init__(self, prompts: Any, task_prompt: str, error: str | None = None,
+                 check: Any = None) -> None:
         super().__init__()
         self.prompts = prompts
         self.task_prompt = task_prompt
         self.error = error
+        self.check = check  # prompts -> sentences about a rerun with them (or None)
 
 
 class PromptsSaved(Message):

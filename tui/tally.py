@@ -73,6 +73,8 @@ class ModeTally:
     success: bool | None = None
     errors: int = 0
     wall_s: float = 0.0  # seconds since the run started, as of its latest event
+    judged: bool = True  # False: played for another task prompt (engine.prompt_checks)
+    comparable_run: bool = True  # False: its prompt hid the tools; left out of savings
     api_reported: bool = False  # a live model's own usage (our Tekken count stays beside it)
 
     @property
@@ -162,7 +164,8 @@ class RaceTally:
     def complete(self) -> bool:
         """Every agent finished (answered or hit its round limit): comparable."""
         return bool(self.modes) and all(
-            t.finished and t.status not in UNFINISHED for t in self.modes.values())
+            t.finished and t.status not in UNFINISHED and t.judged and t.comparable_run
+            for t in self.modes.values())
 
     @property
     def over(self) -> bool:
@@ -212,6 +215,7 @@ class RaceTally:
         elif isinstance(event, RunFinished):
             tally.status = event.stop_reason
             tally.success = event.success
+            tally.judged, tally.comparable_run = event.judged, event.comparable
             # A round whose reply never completed is not counted (the pane says so).
             tally.rounds = [r for r in tally.rounds if r.finished]
             if not tally.cost_usd:
@@ -236,7 +240,7 @@ class RaceTally:
         """Savings of ``mode`` stand for something: neither run failed or was cut short."""
         base, other = self.baseline, self.modes.get(mode)
         for t in (base, other):
-            if t is None:
+            if t is None or not t.comparable_run:
                 return False
             if t.finished and (t.status in UNFINISHED or t.success is False):
                 return False

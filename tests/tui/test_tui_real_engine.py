@@ -158,3 +158,35 @@ async def test_the_git_demo_races_in_the_app_on_the_real_mcp_server(real_engine)
         assert "Tomás Ortega" in finished["codeact"].answer
         assert screen.panes["tool_calling"].query(ToolCallView)
         assert screen.panes["codeact"].query(ExecutionView)
+
+
+async def test_the_editor_says_before_a_rerun_what_would_not_be_judged_or_comparable(
+        real_engine):
+    from textual.widgets import TextArea
+
+    from tui.widgets.agent_pane import ResultCard
+
+    app = ExplorerApp(RunChoice(task_id=TASK, pace=0))
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = app.race_screen
+        await until(pilot, lambda: screen.tasks, "the bundled tasks")
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, PromptEditorScreen), "the editor")
+        editor = app.screen
+        assert not any("not judged" in w for w in editor.warnings())
+        editor.query_one("#edit-task", TextArea).text = "Who leads the Design Studio team?"
+        code = editor.query_one("#edit-codeact", TextArea)
+        code.text = code.text.replace("{api}", "")
+        await pilot.pause(0.1)
+        notes = str(editor.notes.render())
+        assert "not judged" in notes and "not comparable" in notes  # said before the rerun
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running and screen.tally.over, "the rerun",
+                    tries=600)
+        card = str(screen.panes["codeact"].query_one(ResultCard).render())
+        assert "not judged" in card and "✓ success" not in card
+        assert "not comparable" in card
+        meter = str(screen.meter.table.render())
+        assert "not judged" in meter and "n/c" in meter  # no savings figure for it
+        assert not screen.tally.comparable("codeact")

@@ -467,7 +467,8 @@ class RaceScreen(Screen[None]):
         try:
             prompts = self.backend.load_prompts(self.choice.task_id)
             task_prompt = self.backend.task_prompt(self.choice.task_id, self.choice.task_file)
-            self.post_message(PromptsLoaded(prompts, task_prompt))
+            check = self.backend.prompt_checker(self.choice)
+            self.post_message(PromptsLoaded(prompts, task_prompt, check=check))
         except Exception as exc:
             error = f"could not read the prompts: {one_sentence(exc)}"
             self.post_message(PromptsLoaded(None, "", error=error))
@@ -479,7 +480,8 @@ class RaceScreen(Screen[None]):
         title = self.chosen_task.title if self.chosen_task else ""
         self.app.push_screen(
             PromptEditorScreen(message.prompts, message.task_prompt, title,
-                               modes=self.choice.modes, scripted=self.choice.scripted),
+                               modes=self.choice.modes, scripted=self.choice.scripted,
+                               warnings=message.check),
             self._prompts_done)
 
     def _prompts_done(self, result: object) -> None:

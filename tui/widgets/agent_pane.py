@@ -74,6 +74,8 @@ class ResultCard(Static):
                  shown: frozenset[str] = frozenset()) -> None:
         mark, style = (("✓ success", "$text-success bold") if event.success
                        else ("✗ failed", "$text-error bold"))
+        if not event.judged:  # played for another task prompt: neither a success nor a failure
+            mark, style = ("· not judged", "$text-warning bold")
         reason = {"answered": "answered", "max_rounds": "round limit hit",
                   "cancelled": "stopped", "error": "ended by an error"}[event.stop_reason]
         parts: list[tuple[str, str] | str] = [
@@ -87,6 +89,9 @@ class ResultCard(Static):
             if any(message in line for message in shown):
                 continue
             parts += ["\n", ("  • ", "$text-muted"), (line, "italic")]
+        if not event.comparable:
+            parts += ["\n", ("  not comparable: ", "$text-warning bold"),
+                      ("its system prompt does not show the model its tools", "$text-warning")]
         super().__init__(Content.assemble(*parts), classes="result-card")
         self.add_class("-success" if event.success else "-failure")
 

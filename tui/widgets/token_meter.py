@@ -66,6 +66,8 @@ def mode_marker(mode_id: str, background: Color) -> tuple[str, str]:
 
 
 def status_mark(t: ModeTally) -> tuple[str, str]:
+    if t.finished and not t.judged:  # played for another task prompt: neither ✓ nor ✗
+        return ("· not judged", "$text-warning bold")
     mark, style = RESULT_MARKS.get(t.status, (t.status, ""))
     if t.success is not None and t.finished:
         return ("✓ " + mark, f"{style} bold") if t.success else ("✗ " + mark,
@@ -134,7 +136,7 @@ class TokenMeter(Vertical):
             word = "more" if savings is not None and savings < 0 else "saved"
             caption = Content.assemble((f"% {word} by {label(head)}", "$text-muted"))
             if base is not None and not tally.comparable(head):
-                caption = Content.assemble(caption, ("\nnot comparable: a run failed",
+                caption = Content.assemble(caption, ("\nnot comparable: see the panes",
                                                      "$text-warning"))
         self._update("label", self.savings_label, caption)
         self._update("previous", self.previous, self._previous(tally))
@@ -157,6 +159,9 @@ class TokenMeter(Vertical):
         savings = tally.savings_of(t.mode)
         saves_style = "$text-success bold" if savings is not None and savings >= 0 else (
             "$text-error bold")
+        saves = fmt_savings(savings)
+        if savings is not None and t.finished and not tally.comparable(t.mode):
+            saves, saves_style = "n/c", "$text-warning bold"  # not comparable: no figure
         cells: list[tuple[str, str] | str] = [mode_marker(t.mode, background),
                                               (name, "bold")]
         if wide:
@@ -164,11 +169,11 @@ class TokenMeter(Vertical):
                       (fmt_tokens(t.total).rjust(9), "bold"), str(len(t.counted)).rjust(7),
                       fmt_seconds(t.model_ms).rjust(8),
                       fmt_cost(t.cost_usd, tally.scripted).rjust(10),
-                      (fmt_savings(savings).rjust(7), saves_style), "  ", status_mark(t)]
+                      (saves.rjust(7), saves_style), "  ", status_mark(t)]
         else:
             mark, style = status_mark(t)
             cells += [(fmt_tokens(t.total).rjust(9), "bold"),
-                      (fmt_savings(savings).rjust(7), saves_style), " ",
+                      (saves.rjust(7), saves_style), " ",
                       (mark.split(" ")[0], style)]
         return Content.assemble(*cells)
 
