@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.errors import one_sentence
@@ -24,6 +24,7 @@ from engine.modes import BASELINE, MODE_IDS, label, mode
 from engine.records import RunSummary
 from tui.backend import Backend, BackendError
 from tui.messages import RunExported, RunsLoaded
+from tui.widgets.footer import ExplorerFooter
 from tui.widgets.round_view import fmt_tokens
 
 EXPORT_FORMATS = ("markdown", "json", "csv")
@@ -93,7 +94,7 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
                                        "$text-muted")), classes="screen-title")
         yield self.table
         yield self.note
-        yield Footer()
+        yield ExplorerFooter()
 
     def on_mount(self) -> None:
         self.note.update(Content.styled("Reading the run records…", "$text-muted"))

@@ -17,7 +17,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from engine.errors import one_sentence
@@ -42,6 +41,7 @@ from tui.screens.summary import SummaryScreen
 from tui.tally import RaceTally
 from tui.throttle import Throttle
 from tui.widgets.agent_pane import AgentPane
+from tui.widgets.footer import ExplorerFooter
 from tui.widgets.round_chart import RoundChart
 from tui.widgets.run_banner import RunBanner
 from tui.widgets.token_meter import TokenMeter
@@ -103,7 +103,7 @@ class RaceScreen(Screen[None]):
         with Horizontal(id="dashboard"):
             yield self.meter
             yield self.chart
-        yield Footer()
+        yield ExplorerFooter()
 
     @property
     def explorer(self) -> ExplorerApp:
@@ -123,7 +123,7 @@ class RaceScreen(Screen[None]):
         self.set_class(width < NARROW, "-narrow")
         self.set_class(height < SHORT, "-short")
         self._layout_panes()
-        footer = self.query_one(Footer)
+        footer = self.query_one(ExplorerFooter)
         footer.compact = width < NARROW
         # At 80 columns every key fits only without the palette hint (ctrl+p still works).
         footer.show_command_palette = width >= NARROW
