@@ -173,6 +173,7 @@ class Interpreters:
         self.running = False
         self.trap_reason: str | None = None
         self.executions = 0
+        self.idle_since = 0.0  # CPU clock when the last execution ended (set by the watchdog)
         self.stderr_tail: collections.deque[bytes] = collections.deque(maxlen=8)
         self.cpu_clock = time.pthread_getcpuclockid(threading.get_ident())
         self.cpu_start = time.clock_gettime(self.cpu_clock)
@@ -184,38 +185,51 @@ class Interpreters:
         cpu_limit = float(self.limits["cpu_seconds"])
         wall_limit = float(self.limits["wall_seconds"])
         pending = self.ctl_buf
-        idle_since = time.clock_gettime(self.cpu_clock)
+        self.idle_since = time.clock_gettime(self.cpu_clock)
+        if pending:
+            with self.lock:
+                self._consume(pending)
         while True:
             # Between executions the driver waits in a read and uses no CPU; a program that
             # forged its own "done" line and kept running is caught by the idle check.
             timeout = 0.005 if self.running else 0.25
-            ready, _, _ = select.select([self.ctl], [], [], timeout)
-            if ready:
-                chunk = os.read(self.ctl, 4096)
-                if not chunk or b"q" in chunk:
-                    os._exit(0)  # the app closed the sandbox or is gone
-                pending += chunk
+            select.select([self.ctl], [], [], timeout)
             with self.lock:
-                for byte in pending:
-                    if byte == ord("s"):
-                        self.running, self.trap_reason = True, None
-                        self.executions += 1
-                        self.cpu_start = time.clock_gettime(self.cpu_clock)
-                        self.wall_start = time.monotonic()
-                    elif byte == ord("e"):
-                        self.running = False
-                        idle_since = time.clock_gettime(self.cpu_clock)
-                pending = b""
+                # Read and applied under the lock, so ``serve`` never misses a start that is
+                # read but not yet counted (a program that ends at once looked like a broken
+                # start-up: "stopped during start-up" for ``os._exit(3)``).
+                self._read_ctl()
                 if self.trap_reason:
                     continue
                 now_cpu = time.clock_gettime(self.cpu_clock)
                 if not self.running:
-                    if now_cpu - idle_since > 1.0:
+                    if now_cpu - self.idle_since > 1.0:
                         self._trap("cpu")
                 elif now_cpu - self.cpu_start > cpu_limit:
                     self._trap("cpu")
                 elif time.monotonic() - self.wall_start > wall_limit:
                     self._trap("wall")
+
+    def _read_ctl(self) -> None:
+        """Apply what the app wrote on the control pipe; call with ``self.lock`` held."""
+        ready, _, _ = select.select([self.ctl], [], [], 0)
+        if not ready:
+            return
+        chunk = os.read(self.ctl, 4096)
+        if not chunk or b"q" in chunk:
+            os._exit(0)  # the app closed the sandbox or is gone
+        self._consume(chunk)
+
+    def _consume(self, chunk: bytes) -> None:
+        for byte in chunk:
+            if byte == ord("s"):
+                self.running, self.trap_reason = True, None
+                self.executions += 1
+                self.cpu_start = time.clock_gettime(self.cpu_clock)
+                self.wall_start = time.monotonic()
+            elif byte == ord("e"):
+                self.running = False
+                self.idle_since = time.clock_gettime(self.cpu_clock)
 
     def _trap(self, reason: str) -> None:
         self.trap_reason = reason
@@ -245,6 +259,7 @@ class Interpreters:
             lines = str(exc).strip().splitlines()
             failure = lines[0] if lines else "trap"
         with self.lock:
+            self._read_ctl()  # a start the watchdog has not applied yet still counts
             reason = self.trap_reason
             self.running = False
             cpu_ms = (time.clock_gettime(self.cpu_clock) - self.cpu_start) * 1000
