@@ -253,9 +253,12 @@ class RaceTally:
 
     @property
     def savings(self) -> float | None:
-        """The headline mode's savings (see ``headline``)."""
+        """The headline mode's savings (see ``headline``); None once a run of the pair failed
+        or was stopped: the big number never shows savings the bench would not count."""
         head = self.headline
-        return None if head is None else self.savings_of(head)
+        if head is None or not self.comparable(head):
+            return None
+        return self.savings_of(head)
 
     @property
     def largest_round(self) -> int:

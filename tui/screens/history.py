@@ -175,8 +175,10 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
                                     fmt_tokens(run.tokens[mode_id]))
 
         def saves(mode_id: str) -> str:
+            # As in the bench: savings only where both runs succeeded.
             base, other = run.tokens.get(BASELINE.id), run.tokens.get(mode_id)
-            return f"{(1 - other / base) * 100:.1f}%" if base and other else "—"
+            both = run.success.get(BASELINE.id) and run.success.get(mode_id)
+            return f"{(1 - other / base) * 100:.1f}%" if base and other and both else "—"
 
         started = run.started[:19].replace("T", " ")
         if run.problem:

@@ -372,8 +372,8 @@ class RaceScreen(Screen[None]):
         if head is not None and savings is not None:
             word = "saved" if savings >= 0 else "cost"
             text = f"{label(head)} {word} {abs(savings) * 100:.1f}%"
-            if not self.tally.comparable(head):
-                text += " (not comparable: a run failed)"
+        elif head is not None:
+            text = "No savings to show: a run failed, was stopped or is not comparable"
         else:
             text = "The race is over"
         self.notify(f"{text}. v shows the summary.", title="Race over", timeout=4)
