@@ -13,33 +13,38 @@ from textual.widgets import Markdown
 HELP = """\
 # CodeAct Explorer
 
-Two agents get the same task on the same mock platform (120 tools):
+The same task, raced by agents that use the same tools in different ways (pick them with `m`
+or in setup):
 
-* **Tool calling** (left) sends all 120 JSON tool schemas with *every* request and makes one
-  call per round, so each request carries the schemas plus the whole history again.
-* **CodeAct** (right) shows the tools once, as a typed Python API; the model writes a program,
-  the program runs in a WebAssembly sandbox, and only what it prints comes back.
+* **Tool calling** sends every JSON tool schema with *every* request and makes one call per
+  round, so each request carries the schemas plus the whole history again.
+* **CodeAct** shows the tools once, as a typed Python API; the model writes a program, the
+  program runs in a WebAssembly sandbox, and only what it prints comes back.
+* **CodeAct + discovery** lists no API at all: the model finds the functions it needs with
+  `search_api(query)` and `help(api.<name>)` inside the sandbox, then writes its program.
 
 The meter counts every request's tokens with Mistral's tokenizer; the chart has one bar per
-request, split by where the tokens came from. With no `MISTRAL_API_KEY` the agents are the
-**scripted reference agent**: it shows the mechanics and the token economics, not a model's
-intelligence.
+request, split by where the tokens came from, and the input so far per mode. Savings are
+against tool calling, and only when both runs succeeded. With no `MISTRAL_API_KEY` the agents
+are the **scripted reference agent**: it shows the mechanics and the token economics, not a
+model's intelligence, and it does not read prompts.
 
 | Key | Does |
 |---|---|
 | `r` | run the race (again) |
-| `x` | stop both agents |
-| `p` | step mode on/off: pause before every round |
-| `n` | next round (in step mode) |
-| `m` | mode: both / tool calling / CodeAct |
-| `s` | setup: task, task file, mode, provider, model, pace |
-| `e` | edit the prompts, save, rerun and compare |
-| `h` | history: replay or export a past run |
-| `f` | fold rounds older than the last three, or open them all (click a round to open it) |
-| `ctrl+p` | command palette (every command, every task) |
-| `ctrl+t` | change theme |
-| `f1` | this help |
+| `x` | stop every agent (also while the race is still starting) |
+| `p` / `n` | step mode on/off / advance every agent one round |
+| `m` | modes: tool calling vs CodeAct, all three, tool calling vs discovery, each alone |
+| `s` | setup: task, your own task file, the modes that race, provider, model, pace |
+| `e` | prompt editor: each raced mode's system prompt and the task prompt; save, reset, rerun |
+| `h` | history: replay a past run into the panes, export it (to a folder you choose) |
+| `v` | the race summary: tokens, savings, rounds, time and cost per mode |
+| `f` | fold every round but the latest, or open them all (click a round to open it) |
+| `c` | save an SVG screenshot of the screen in the export folder (the path is shown) |
+| `ctrl+t` | switch the theme |
 | `q` | quit |
+| `ctrl+p` | command palette (every command, every task) |
+| `f1` | this help |
 
 Greyed keys in the footer do nothing right now (for instance *Next* outside step mode).
 """
