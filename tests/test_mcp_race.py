@@ -85,8 +85,9 @@ def test_a_server_that_crashes_mid_run_ends_the_run_in_one_sentence(tmp_path, ca
 def test_bench_mcp_flag_runs_the_chosen_tasks_on_that_server(tmp_path, capsys) -> None:
     path = _task_file(tmp_path, "print(api.greet('Bo'))", "Hello, Bo!")
     assert main(["bench", "--task-file", str(path), "--tasks", "edge-task",
-                 "--mcp", "no-such-server-program", "--no-record"]) == 1
-    assert "could not start: 'no-such-server-program' was not found" in capsys.readouterr().out
+                 "--mcp", "no-such-server-program", "--no-record"]) == 2
+    err = capsys.readouterr().err  # said once, before any run starts
+    assert err.count("could not start: 'no-such-server-program' was not found") == 1
     assert main(["bench", "--task-file", str(path), "--tasks", "edge-task",
                  "--mcp", "'unclosed", "--no-record"]) == 2
     assert "cannot be split into words" in capsys.readouterr().err

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 from mcp_support import EDGE, raw
@@ -158,3 +159,13 @@ def test_the_server_gets_a_clean_environment_plus_its_own(monkeypatch) -> None:
 ])
 def test_a_server_is_named_by_what_its_command_runs(command, name) -> None:
     assert McpServerSpec.from_command(command).describe() == name
+
+
+def test_a_server_that_prints_json_that_is_not_mcp_is_named_by_its_command() -> None:
+    spec = McpServerSpec.from_command(f"{sys.executable} -c 'print(1)'")
+    with pytest.raises(McpServerError) as err:
+        McpToolbox(spec, start_timeout=20)
+    text = str(err.value)
+    assert text.startswith(f"The MCP server {PurePath(sys.executable).name} -c")
+    assert "that is not an MCP message: '1'" in text
+    assert "validation error" not in text and "union[" not in text

@@ -56,6 +56,9 @@ def mcp_source(command: str | None = None, url: str | None = None) -> ToolSource
     """An unregistered source: one MCP server, started over stdio from ``command`` or reached
     at ``url`` (streamable HTTP), a fresh session (and process) for every run."""
     spec = McpServerSpec(url=url) if url else McpServerSpec.from_command(command or "")
+    missing = spec.missing_program()
+    if missing:
+        raise ToolSourceError(missing)
     return ToolSourceSpec(id="mcp", label=f"MCP server {spec.describe()}",
                           description="an MCP server of your own",
                           open=lambda task: McpToolbox(spec))

@@ -31,6 +31,7 @@ import importlib
 import json
 import logging
 import shlex
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
@@ -120,6 +121,14 @@ class McpServerSpec:
                                  "the server and its arguments.")
         return cls(command=argv, **kwargs)
 
+    def missing_program(self) -> str | None:
+        """One sentence when a stdio server's program is not on PATH (checked before any run
+        starts, so ``bench`` says it once instead of once per run); None otherwise."""
+        if self.url or not self.command or shutil.which(self.command[0]) is not None:
+            return None
+        return (f"The MCP server {self.describe()} could not start: {self.command[0]!r} was "
+                "not found; check the command.")
+
     def describe(self) -> str:
         """The label; else the URL; else the server's name read from the command line: the
         script or module a Python runs (``python -m mcp_server_git`` -> ``mcp_server_git``),
@@ -132,6 +141,8 @@ class McpServerSpec:
         rest = [a for a in argv[1:] if not a.startswith("-")]
         if program.startswith("python") and len(argv) > 2 and argv[1] == "-m":
             return argv[2]
+        if program.startswith("python") and len(argv) > 2 and argv[1] == "-c":
+            return _clip(" ".join([program, *argv[1:]]), 40)  # inline code: show the command
         if (program.startswith("python") or program in _LAUNCHERS) and rest:
             return PurePath(rest[0]).name
         return program
@@ -359,8 +370,9 @@ class McpToolbox:
     def _start_failure(self, exc: BaseException) -> str:
         root = _root_cause(exc)
         if isinstance(root, FileNotFoundError):
-            return (f"The MCP server {self.name} could not start: {self.spec.command[0]!r} was "
-                    "not found; check the command.")
+            return self.spec.missing_program() or (
+                f"The MCP server {self.name} could not start: {self.spec.command[0]!r} was "
+                "not found; check the command.")
         if isinstance(root, OSError) and not self.spec.url:
             return f"The MCP server {self.name} could not start ({_clip(str(root), 120)})."
         if self._broken:
@@ -476,8 +488,12 @@ def _what_was_read(exc: Exception) -> str:
     """The offending line of a transport parse error, quoted and clipped."""
     if isinstance(exc, ValidationError):
         errors = exc.errors()
-        if errors and isinstance(errors[0].get("input"), str):
-            return repr(_clip(errors[0]["input"], 60))
+        if errors:
+            line = errors[0].get("input")
+            # What was read, never the validation library's own report.
+            text = line if isinstance(line, str) else json.dumps(line, default=str)
+            return repr(_clip(text, 60))
+        return "a line that is not JSON-RPC"
     return _clip(str(exc) or type(exc).__name__, 80)
 
 
