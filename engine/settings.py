@@ -37,6 +37,23 @@ class Paths:
     def wasm_cache(self) -> Path:
         return self.cache / "wasm"
 
+    def problem(self) -> str | None:
+        """One sentence when a folder cannot be made or written (a file in its place, no
+        permission), checked before a race starts so no run fails half-way on it; else None."""
+        for label, folder in (("config", self.config), ("data", self.data),
+                              ("cache", self.cache)):
+            existing = folder
+            while not existing.exists() and existing != existing.parent:
+                existing = existing.parent
+            if not existing.is_dir():
+                where = f" (from {HOME_ENV})" if os.environ.get(HOME_ENV) else ""
+                return (f"The {label} folder {folder}{where} cannot be made: {existing} is a "
+                        "file, not a folder; point it at a folder.")
+            if not os.access(existing, os.W_OK | os.X_OK):
+                return (f"The {label} folder {folder} cannot be written ({existing} is not "
+                        "writable); check its permissions.")
+        return None
+
 
 def paths() -> Paths:
     """The folders in force now (read from the environment each call, so tests can switch)."""

@@ -82,3 +82,15 @@ def test_openai_without_a_server_or_a_key_is_said_once_before_anything_starts(
     assert main(argv) == 2
     line = _one_sentence(capsys.readouterr().err)
     assert "--server-url or OPENAI_BASE_URL" in line and "OPENAI_API_KEY" in line
+
+
+@pytest.mark.parametrize("argv", [[], ["bench"]])
+def test_a_home_that_is_a_file_is_one_sentence_before_anything_runs(
+    argv: list[str], capsys, monkeypatch, tmp_path
+) -> None:
+    home = tmp_path / "not-a-folder"
+    home.write_text("a file")
+    monkeypatch.setenv("CODEACT_EXPLORER_HOME", str(home))
+    assert main(argv) == 2
+    line = _one_sentence(capsys.readouterr().err)
+    assert "is a file, not a folder" in line and "CODEACT_EXPLORER_HOME" in line

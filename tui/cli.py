@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from engine.cli import build_parser, run_command
 from engine.errors import one_sentence
+from engine.settings import paths
 
 if TYPE_CHECKING:
     from tui.choices import RunChoice
@@ -143,6 +144,9 @@ def check_flags(args: argparse.Namespace) -> str | None:
     if args.model is not None and not spec.live:
         return (f"--model is for a live model; the {spec.name} agent is not a model (set "
                 f"{MISTRAL_KEY_ENV} and use --provider mistral to pick a model).")
+    folders = paths().problem()
+    if folders:
+        return folders
     missing = spec.missing(args.server_url)
     if missing:
         return missing

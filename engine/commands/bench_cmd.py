@@ -31,6 +31,7 @@ from engine.providers.latency import check_pace
 from engine.providers.transport import parse_rate
 from engine.records import list_runs
 from engine.run import RunConfig
+from engine.settings import paths
 from engine.toolboxes import TOOL_SOURCES, ToolSourceError, ToolSourceSpec, mcp_source
 from tasks.suite import Task, TaskCatalog, TaskFileError
 
@@ -209,6 +210,9 @@ def run(args: argparse.Namespace) -> int:
                        max_rounds=args.max_rounds, server_url=args.server_url or None,
                        rate=parse_rate_flag(args.rate), prompts=prompts)
     _check_provider(args.provider, args.server_url)
+    folders = paths().problem()
+    if folders:
+        raise UserError(folders)
     replay = None
     replays = provider_spec(args.provider).replays
     if args.replay is not None and not replays:
