@@ -117,7 +117,7 @@ def check_cache(build: bool = False) -> Check:
             name,
             NOTE,
             f"{module} does not match its record; it will be rebuilt on next use.",
-            "rebuild it now with `codeact-explorer doctor --build-cache` (or let the next run do it).",
+            "rebuild it now with `codeact-explorer doctor --build-cache`, or let the next run.",
         )
     return Check(name, OK, f"{module} ({module.stat().st_size / 1e6:.0f} MB, intact).")
 
