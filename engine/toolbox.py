@@ -24,26 +24,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from engine.errors import ExplorerError
 from tasks.suite import Task
+from wasm_sandbox.api import GuestFunction as _GuestFunction
 
-
-class GuestFunction(TypedDict):
-    """One function of the guest's ``api``: ``api.<path>(*params)`` calls the flat tool name.
-
-    - ``path``: dotted attribute path under ``api`` (``"users.get"``, ``"read_query"``);
-    - ``params``: ordered parameter names (positional arguments map onto them);
-    - ``signature``: the Python signature shown to the model
-      (``"api.users.get(id: int) -> dict"``);
-    - ``doc``: one line describing the tool.
-    """
-
-    path: str
-    params: list[str]
-    signature: str
-    doc: str
+# One function of the guest's ``api`` (path, params, signature, doc): defined by the sandbox
+# that consumes it, and validated there (``wasm_sandbox.api.check_guest_api``).
+GuestFunction = _GuestFunction
 
 
 @dataclass(frozen=True)

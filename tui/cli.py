@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from engine.cli import build_parser, run_command
 from engine.errors import one_sentence
+from engine.flags import add_server_flags
 from engine.settings import paths
 
 if TYPE_CHECKING:
@@ -49,13 +50,7 @@ def add_app_flags(parser: argparse.ArgumentParser) -> None:
                             "the model's real speed (default), 0.5 = twice as fast, 0 = "
                             "instant")
     group.add_argument("--step", action="store_true", help="start in step mode")
-    group.add_argument("--server-url", default=None, metavar="URL",
-                       help="a self-hosted server for the live provider (with or without a "
-                            "trailing /v1; default: MISTRAL_SERVER_URL or OPENAI_BASE_URL, else "
-                            "the provider's own)")
-    group.add_argument("--rate", default="default", metavar="N|none",
-                       help="requests per second the live provider paces itself to, or 'none' "
-                            "(default: 1 for Mistral's hosted API, none for a local server)")
+    add_server_flags(group)
     # Not choices=TOOL_SOURCES: importing the registry costs 0.4 s (measured at load 10), which
     # every subcommand would pay; check_flags checks the name.
     group.add_argument("--tools", default=None, metavar="SOURCE",

@@ -24,6 +24,7 @@ from typing import Any
 from engine.bench import run_bench
 from engine.bench_render import FORMATS, render
 from engine.errors import UserError
+from engine.flags import add_server_flags
 from engine.modes import DEFAULT_RACE, MODES, UnknownModeError, parse_modes
 from engine.prompts import PromptSet
 from engine.providers import PROVIDER_NAMES, PROVIDERS, provider_spec
@@ -91,18 +92,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "bundled prompts, so saved edits never change the bench unasked; the "
                         "output says which prompts were overridden, with a hash)")
     p.set_defaults(func=run)
-
-
-def add_server_flags(parser: argparse.ArgumentParser | Any) -> None:
-    """``--server-url`` and ``--rate``, shared by the bench and the app."""
-    parser.add_argument("--server-url", default=None, metavar="URL",
-                        help="a self-hosted server for a live provider (with or without a "
-                             "trailing /v1); default: the provider's own, or its environment "
-                             "variable (MISTRAL_SERVER_URL for mistral)")
-    parser.add_argument("--rate", default="default", metavar="N|none",
-                        help="requests per second a live provider paces itself to, or 'none'; "
-                             "default: 1 for Mistral's hosted API (its free tier), none for a "
-                             "server on this machine or a private network")
 
 
 def parse_rate_flag(text: str) -> float | str | None:
