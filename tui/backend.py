@@ -59,6 +59,17 @@ class Backend:
         return [_task_info(task, task_file.name if task_file and catalog.from_user_file(task)
                            else "bundled") for task in catalog]
 
+    def warm_up(self) -> None:
+        """Load now what the first race would load on the clock (call from a thread once the
+        app is on screen): the engine's race modules (469 ms of imports, see ``new_race``) and
+        the Tekken tokenizer. Measured with tests/perf/tui_perf.py: without it the first two
+        seconds of the first race froze the screen for 230-450 ms at a time (load 6)."""
+        # Lazy on purpose: this is the deferred import of ``new_race``, done early in a thread.
+        import engine.controller  # noqa: F401
+        from engine.tokens import tokenizer
+
+        tokenizer()
+
     def new_race(self, choice: RunChoice, prompts: PromptSet | None) -> RaceLike:
         """A ready race for ``choice`` (not started: iterating its events starts it)."""
         catalog = self.catalog(choice.task_file)

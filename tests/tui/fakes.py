@@ -155,6 +155,9 @@ class FakeBackend(Backend):
         self.exports: list[Path] = []
         self.resets: list[tuple[str | None, tuple[str, ...]]] = []
 
+    def warm_up(self) -> None:
+        """Nothing to load: the fake races need neither the engine nor the tokenizer."""
+
     def list_tasks(self, task_file: Path | None = None) -> list[TaskInfo]:
         if task_file is not None and task_file.name == "broken.toml":
             raise BackendError(f"{task_file}: task 'x' has no prompt.")

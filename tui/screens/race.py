@@ -44,6 +44,7 @@ from tui.widgets.agent_pane import AgentPane
 from tui.widgets.footer import ExplorerFooter
 from tui.widgets.round_chart import RoundChart
 from tui.widgets.run_banner import RunBanner
+from tui.widgets.stream_text import warm_up
 from tui.widgets.token_meter import TokenMeter
 
 if TYPE_CHECKING:
@@ -114,8 +115,14 @@ class RaceScreen(Screen[None]):
         self._apply_modes(self.choice.modes)
         self._draw_banner()
         self.load_tasks()
+        self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
         self.call_after_refresh(self.garbage.app_ready)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw_numbers())
+
+    def _warm_up(self) -> None:
+        """The first race's one-time costs, paid while the app waits for a key (a thread)."""
+        warm_up()
+        self.backend.warm_up()
 
     def on_resize(self, event: Resize) -> None:
         width, height = event.size
