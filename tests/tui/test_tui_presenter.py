@@ -222,3 +222,36 @@ def test_the_readme_key_table_lists_every_key_of_the_race_screen_and_the_app():
             for k in b.key.split(",")}  # type: ignore[union-attr]
     missing = [k for k in keys if f"`{k}`" not in table]
     assert not missing, f"keys missing from the README's table: {missing}"
+
+
+async def test_setup_picks_the_tool_source_or_an_mcp_server_of_your_own(make_app):
+    from engine.toolboxes import TOOL_SOURCES
+
+    demo = next(s for s in TOOL_SOURCES.values() if s.tasks is not None)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.race_screen
+        await until(pilot, lambda: screen.tasks, "the task list")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen), "setup")
+        setup = app.screen
+        tools = setup.query_one("#setup-tools", Select)
+        offered = [value for _, value in tools._options if value != Select.NULL]
+        assert offered[0] == "platform" and demo.id in offered
+        tools.value = demo.id
+        await pilot.pause()
+        assert setup.query_one("#setup-task-file").value == str(demo.tasks)
+        setup.query_one("#setup-mcp").value = "python -m my_server --db x.sqlite"
+        await pilot.press("ctrl+s")
+        assert app.screen is screen
+        assert screen.choice.task_file == demo.tasks
+        assert screen.choice.tool_source == {"mcp": "python -m my_server --db x.sqlite"}
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen), "setup again")
+        assert app.screen.query_one("#setup-tools", Select).value == demo.id
+        app.screen.query_one("#setup-tools", Select).value = "platform"
+        app.screen.query_one("#setup-mcp").value = "http://127.0.0.1:9/mcp"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        assert screen.choice.task_file is None
+        assert screen.choice.tool_source == {"mcp_url": "http://127.0.0.1:9/mcp"}

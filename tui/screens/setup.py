@@ -1,5 +1,7 @@
-"""Run setup: the task (bundled or from the user's file), the modes that race, the provider,
-model and pace. Modes and providers are the registries' (``engine.modes``, ``engine.providers``).
+"""Run setup: the tools (a registered tool source's own tasks, or every task on an MCP server of
+your own), the task (bundled or from the user's file), the modes that race, the provider, model
+and pace. Modes, providers and tool sources are the registries' (``engine.modes``,
+``engine.providers``, ``engine.toolboxes``).
 
 A modal that returns a new ``RunChoice`` (or None when cancelled); the race screen takes it.
 """
@@ -19,6 +21,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from engine.modes import MODES
 from engine.providers import PROVIDERS as PROVIDER_REGISTRY
+from engine.toolboxes import DEFAULT_SOURCE, TOOL_SOURCES
 from tui.backend import TaskInfo
 from tui.choices import PROVIDERS, RunChoice, ordered
 
@@ -43,6 +46,14 @@ class SetupScreen(ModalScreen[RunChoice | None]):
         with Vertical(id="setup-dialog", classes="dialog"):
             yield Static(Content.styled("Setup of the next run", "bold"), classes="dialog-title")
             with Grid(id="setup-grid"):
+                yield Label("Tools")
+                yield Select(self._source_options(), value=self._current_source(),
+                             allow_blank=False, id="setup-tools", compact=True)
+                yield Label("MCP server")
+                server = choice.tool_source or {}
+                yield Input(server.get("mcp") or server.get("mcp_url") or "",
+                            placeholder="command or http(s) URL: every task runs on it",
+                            id="setup-mcp", compact=True)
                 yield Label("Task")
                 yield Select(task_options, value=choice.task_id if choice.task_id in
                              {t.id for t in self.tasks} else Select.NULL,
@@ -94,6 +105,30 @@ class SetupScreen(ModalScreen[RunChoice | None]):
                          "own speed.", "$text-muted")]
         self.note.update(Content.assemble(*parts))
 
+    @staticmethod
+    def _source_options() -> list[tuple[str, str]]:
+        """The registered tool sources: the default one, and each that brings its own tasks."""
+        return [(spec.label, spec.id) for spec in TOOL_SOURCES.values()
+                if spec.id == DEFAULT_SOURCE or spec.tasks is not None]
+
+    def _current_source(self) -> str:
+        for spec in TOOL_SOURCES.values():
+            if spec.tasks is not None and self.choice.task_file == spec.tasks:
+                return spec.id
+        return DEFAULT_SOURCE
+
+    @on(Select.Changed, "#setup-tools")
+    def _source_changed(self, event: Select.Changed) -> None:
+        """A source with tasks of its own puts its task file in the task-file field (applied,
+        its tasks replace the list); the default source clears a source's file."""
+        spec = TOOL_SOURCES.get(str(event.value))
+        field = self.query_one("#setup-task-file", Input)
+        if spec is not None and spec.tasks is not None:
+            field.value = str(spec.tasks)
+        elif any(s.tasks is not None and field.value == str(s.tasks)
+                 for s in TOOL_SOURCES.values()):
+            field.value = ""
+
     def chosen_modes(self) -> tuple[str, ...]:
         """The ticked modes, in registry order (none ticked: the current ones)."""
         ticked = [box.name for box in self.query(Checkbox) if box.value and box.name]
@@ -111,6 +146,11 @@ class SetupScreen(ModalScreen[RunChoice | None]):
         model = self.query_one("#setup-model", Input).value.strip()
         pace_text = self.query_one("#setup-pace", Input).value.strip()
         file_text = self.query_one("#setup-task-file", Input).value.strip()
+        server_text = self.query_one("#setup-mcp", Input).value.strip()
+        server = None
+        if server_text:
+            is_url = server_text.startswith(("http://", "https://"))
+            server = {"mcp_url" if is_url else "mcp": server_text}
         try:
             pace = max(0.0, float(pace_text)) if pace_text else self.choice.pace
         except ValueError:
@@ -125,6 +165,7 @@ class SetupScreen(ModalScreen[RunChoice | None]):
             model=(model or None) if spec is not None and spec.live else None,
             pace=pace,
             task_file=Path(file_text).expanduser() if file_text else None,
+            tool_source=server,
         )
 
     def action_apply(self) -> None:
