@@ -255,3 +255,16 @@ async def test_setup_picks_the_tool_source_or_an_mcp_server_of_your_own(make_app
         await pilot.press("ctrl+s")
         assert screen.choice.task_file is None
         assert screen.choice.tool_source == {"mcp_url": "http://127.0.0.1:9/mcp"}
+
+
+async def test_every_key_fits_at_80_columns_after_a_resize_from_a_wide_terminal(make_app):
+    from tui.widgets.footer import ExplorerFooter
+
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        footer = app.race_screen.query_one(ExplorerFooter)
+        assert not footer.query(".-command-palette")  # the palette hint gives way
+        assert sum(k.region.width for k in footer.children) <= 80

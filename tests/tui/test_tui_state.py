@@ -142,3 +142,20 @@ async def test_one_api_call_is_singular():
     two = ExecutionResult(run_id="r", mode="codeact", round=1, output="x\n", error=None,
                           content="x", host_calls=2, wall_ms=3.0)
     assert "2 API calls" in str(ExecutionView(two).render())
+
+
+async def test_rounds_unfold_at_the_end_without_moving_the_result(make_app):
+    app = make_app(FakeBackend(tool_rounds=8))
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = app.race_screen
+        await until(pilot, lambda: screen.tasks, "the task list")
+        await pilot.press("r")
+        pane = screen.panes["tool_calling"]
+        await until(pilot, lambda: pane.query(ResultCard) and pane.query(ResultCard)
+                    .first().region.height, "the result card")
+        first = pane.query(ResultCard).first().region
+        await until(pilot, lambda: not pane.unfolding and not screen.running, "unfolded")
+        await pilot.pause(0.1)
+        assert not any(s.box.has_class("-folded") for s in pane.rounds.values())
+        assert pane.query(ResultCard).first().region == first  # the pane did not jump
+        assert pane.stream.scroll_y == pane.stream.max_scroll_y  # still at its end

@@ -133,7 +133,10 @@ class RaceScreen(Screen[None]):
         footer = self.query_one(ExplorerFooter)
         footer.compact = width < NARROW
         # At 80 columns every key fits only without the palette hint (ctrl+p still works).
-        footer.show_command_palette = width >= NARROW
+        # Footer reads it only when it composes: a resize across NARROW recomposes it.
+        if footer.show_command_palette != (width >= NARROW):
+            footer.show_command_palette = width >= NARROW
+            footer.refresh(recompose=True)
         self._draw_banner()
 
     # -- what the footer offers now ------------------------------------------------------------

@@ -3,9 +3,10 @@
 Each bar is the running total of input tokens after that round: the part sent in earlier
 rounds in grey, this round's request on top, split by where its tokens came from. Every group
 shares one scale, so someone at the back of the room sees tool calling's staircase climb (every
-request resends the schemas and the growing history) while CodeAct's stays low. The total is
-written on each group's last bar and under it. When there is no room for bars (a short
-terminal, 80x24) each agent gets a one-line sparkline of the same running total, labelled.
+request resends the schemas and the growing history) while CodeAct's stays low. Under each
+group, the input tokens of its counted rounds (the meter's figure); a request still running is
+drawn as a bar before it counts. When there is no room for bars (a short terminal, 80x24) each
+agent gets a one-line sparkline of the same running total, labelled.
 """
 
 from __future__ import annotations
@@ -99,8 +100,9 @@ class RoundChart(Widget):
         modes = list(self.tally.modes.values())
         colours = self._colours()
         if not modes or not any(t.rounds for t in modes):
+            title = "Input tokens sent so far, by round" if width >= 40 else "input tokens so far"
             return Content("\n").join([
-                Content.styled("Input tokens sent so far, by round", "bold"),
+                Content.styled(title, "bold"),
                 self.legend(colours),
                 Content.styled("Each bar will be the running total after one request.",
                                "$text-muted")][: max(height, 1)])
@@ -118,7 +120,7 @@ class RoundChart(Widget):
         for tally in self.tally.modes.values():
             name = mode(tally.mode).short_label if tally.mode in MODE_IDS else tally.mode
             running = tally.cumulative_input()
-            total = f" {short_count(running[-1]) if running else '0'}"
+            total = f" {short_count(tally.input_tokens)}"  # counted rounds: the meter's figure
             room = max(width - name_width - 2 - len(total), 1)
             values = running[-room:]
             cells: Cells = [("● ", self._mode_colour(tally.mode)),
@@ -168,7 +170,7 @@ class RoundChart(Widget):
             for line in lines:
                 line.append((" " * pad, ""))
             numbers.append((" " * pad, ""))
-            sent = short_count(running[-1]) if running else "0"
+            sent = short_count(tally.input_tokens)  # counted rounds: the meter's figure
             name = label(tally.mode)
             if len(name) + len(sent) + 4 > group_width and tally.mode in MODE_IDS:
                 name = mode(tally.mode).short_label
