@@ -190,3 +190,21 @@ async def test_the_editor_says_before_a_rerun_what_would_not_be_judged_or_compar
         meter = str(screen.meter.table.render())
         assert "not judged" in meter and "n/c" in meter  # no savings figure for it
         assert not screen.tally.comparable("codeact")
+
+
+async def test_the_header_shows_the_task_prompt_the_run_sent(real_engine):
+    app = ExplorerApp(RunChoice(task_id=TASK, pace=0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.race_screen
+        await until(pilot, lambda: screen.tasks, "the bundled tasks")
+        await run_to_end(pilot, app)
+        assert "Keep it short." not in str(screen.banner.prompt.render())
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, PromptEditorScreen), "the editor")
+        app.screen.editors["task"].text += " Keep it short."
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Keep it short." in screen.tally.task_prompt, "the rerun",
+                    tries=600)
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not screen.running, "the rerun to end", tries=600)
+        assert "Keep it short." in str(screen.banner.prompt.render())

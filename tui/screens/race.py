@@ -212,6 +212,8 @@ class RaceScreen(Screen[None]):
         title, prompt = (task.title, task.prompt) if task else ("", "")
         if self.replaying:  # the recorded run's task, not the one picked for the next run
             title, prompt = self.tally.task_title or title, self.tally.task_prompt
+        elif task is not None and self.tally.task_id == task.id and self.tally.task_prompt:
+            prompt = self.tally.task_prompt  # what the last run of this task sent (an edit)
         choice = self.choice.with_(modes=self._shown_modes) if self._shown_modes else self.choice
         self.banner.show(
             choice, title, prompt,
