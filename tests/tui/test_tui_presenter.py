@@ -268,3 +268,25 @@ async def test_every_key_fits_at_80_columns_after_a_resize_from_a_wide_terminal(
         footer = app.race_screen.query_one(ExplorerFooter)
         assert not footer.query(".-command-palette")  # the palette hint gives way
         assert sum(k.region.width for k in footer.children) <= 80
+
+
+async def test_history_shows_whole_run_ids_and_its_columns_follow_a_resize(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.runs,
+                    "the history")
+        history = app.screen
+        run_id = history.runs[0].run_id
+
+        def column(name: str) -> int:
+            return next(c.width for c in history.table.columns.values()
+                        if str(c.label) == name)
+
+        narrow = column("task")
+        assert column("run") >= len(run_id)
+        assert str(history.table.get_row_at(0)[-1]) == run_id  # whole, not cut
+        await pilot.resize_terminal(200, 30)
+        await pilot.pause(0.2)
+        assert column("task") > narrow  # the task title takes the room it gets
+        assert str(history.table.get_row_at(0)[-1]) == run_id
