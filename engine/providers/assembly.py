@@ -26,11 +26,19 @@ import json
 import re
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.providers.base import ApiUsage, Finish, ProviderError, TextChunk, ToolCallChunk
+from engine.providers.base import (
+    ApiUsage,
+    Finish,
+    ProviderError,
+    RawChunk,
+    StreamChunk,
+    TextChunk,
+    ToolCallChunk,
+)
 
 CALL_ID_LENGTH = 9
 _CALL_ID_ALPHABET = string.ascii_letters + string.digits
@@ -231,3 +239,28 @@ class ReplyAssembly:
             raise ProviderError(f"{self.server} stopped the reply with an error.",
                                 kind="server", retryable=True)
         return [*self.tool_calls.calls(), Finish(self.finish_reason, self.usage)]
+
+
+async def read_reply(
+    chunks: AsyncIterator[Mapping[str, Any]],
+    assembly: ReplyAssembly,
+    *,
+    close: Callable[[], Awaitable[Any]],
+    lost: tuple[type[BaseException], ...],
+) -> AsyncIterator[StreamChunk]:
+    """One streamed reply of any provider: each chunk as sent (``RawChunk``, for the record),
+    then what ``assembly`` makes of it, then its end. A transport error of ``lost`` after the
+    finish reason (only a usage chunk or ``[DONE]`` lost) leaves a whole reply; before it, it
+    propagates for the caller's retry. ``close`` always runs."""
+    try:
+        async for data in chunks:
+            yield RawChunk(data)
+            for piece in assembly.feed(data):
+                yield piece
+    except lost:
+        if assembly.finish_reason is None:
+            raise
+    finally:
+        await close()
+    for final in assembly.end():
+        yield final

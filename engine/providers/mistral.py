@@ -21,8 +21,8 @@ from typing import Any
 import httpx2
 from mistralai.client.utils.eventstreaming import EventStreamAsync
 
-from engine.providers.assembly import ReplyAssembly
-from engine.providers.base import ChatRequest, ProviderError, RawChunk, StreamChunk
+from engine.providers.assembly import ReplyAssembly, read_reply
+from engine.providers.base import ChatRequest, ProviderError, StreamChunk
 from engine.providers.transport import (
     CONNECT_TIMEOUT_S,
     Attempt,
@@ -194,20 +194,9 @@ class MistralProvider:
         attempt.opened = True
         events = EventStreamAsync(opened.response, _decode_event, sentinel="[DONE]",
                                   client_ref=opened.client_ref)
-        assembly = ReplyAssembly("Mistral")
-        try:
-            async for data in events:
-                yield RawChunk(data)
-                for piece in assembly.feed(data):
-                    yield piece
-        except httpx2.TransportError:
-            if assembly.finish_reason is None:
-                raise
-            # The reply had finished (only a usage chunk or [DONE] was lost): it is whole.
-        finally:
-            await events.close()
-        for final in assembly.end():
-            yield final
+        async for piece in read_reply(events, ReplyAssembly("Mistral"), close=events.close,
+                                      lost=(httpx2.TransportError,)):
+            yield piece
 
     async def aclose(self) -> None:
         """Close the HTTP client if this provider created it."""

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from engine.providers.assembly import ReplyAssembly
-from engine.providers.base import ChatRequest, ProviderError, RawChunk, StreamChunk
+from engine.providers.assembly import ReplyAssembly, read_reply
+from engine.providers.base import ChatRequest, ProviderError, StreamChunk
 from engine.providers.transport import (
     CONNECT_TIMEOUT_S,
     Attempt,
@@ -183,23 +183,13 @@ class OpenAICompatibleProvider:
     async def _attempt(self, request: ChatRequest, attempt: Attempt) -> AsyncIterator[StreamChunk]:
         stream = await self._get_client().chat.completions.create(**self._kwargs(request))
         attempt.opened = True
-        assembly = ReplyAssembly(f"The server at {self.base_url}")
-        try:
-            async for chunk in stream:
-                # As sent: a content list (thinking chunks) stays a list, without the
-                # serializer warning that the SDK's str-typed field would print.
-                data = chunk.to_dict(warnings=False)
-                yield RawChunk(data)
-                for piece in assembly.feed(data):
-                    yield piece
-        except (httpx2.TransportError, _sdk().APIConnectionError):
-            if assembly.finish_reason is None:
-                raise
-            # The reply had finished (only a usage chunk or [DONE] was lost): it is whole.
-        finally:
-            await stream.close()
-        for final in assembly.end():
-            yield final
+        # As sent: a content list (thinking chunks) stays a list, without the serializer
+        # warning that the SDK's str-typed field would print.
+        chunks = (chunk.to_dict(warnings=False) async for chunk in stream)
+        async for piece in read_reply(chunks, ReplyAssembly(f"The server at {self.base_url}"),
+                                      close=stream.close,
+                                      lost=(httpx2.TransportError, _sdk().APIConnectionError)):
+            yield piece
 
     async def aclose(self) -> None:
         """Close the SDK client (and so its HTTP client, unless the caller gave one)."""
