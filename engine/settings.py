@@ -11,8 +11,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "codeact-explorer"
 HOME_ENV = "CODEACT_EXPLORER_HOME"
 
@@ -61,6 +59,8 @@ def paths() -> Paths:
     if home:
         root = Path(home).expanduser()
         return Paths(config=root / "config", data=root / "data", cache=root / "cache")
+    import platformdirs  # 8 ms (-X importtime), not needed when the home folder is set
+
     return Paths(
         config=Path(platformdirs.user_config_dir(APP_NAME)),
         data=Path(platformdirs.user_data_dir(APP_NAME)),

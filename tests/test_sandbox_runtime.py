@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sandbox_support import SMALL, TOY_API, shared_cache
 
-from wasm_sandbox import Sandbox, SandboxError, launch, runtime
+from wasm_sandbox import Sandbox, SandboxError, runtime
 
 
 def copy_cache(tmp_path: Path) -> Path:
@@ -181,16 +181,23 @@ def test_hashes_are_remembered_by_stat_and_redone_when_a_file_changes(
     read: list[str] = []
     real_sha256 = runtime._sha256
     monkeypatch.setattr(runtime, "_sha256", lambda p: read.append(p.name) or real_sha256(p))
+    checked: list[str] = []
+    real_code_ok = runtime._code_ok
+    monkeypatch.setattr(runtime, "_code_ok",
+                        lambda p, source: checked.append(p.name) or real_code_ok(p, source))
 
     def prepare_in_a_new_process() -> None:
         runtime._hash_memo.clear()  # what a new process starts with
         runtime.prepare(folder)
 
     prepare_in_a_new_process()
-    assert sorted(read) == sorted([module.name, runtime.locate_wasm()[0].name, runtime.STDLIB_ZIP])
+    assert sorted(read) == sorted([module.name, runtime.locate_wasm()[0].name, runtime.STDLIB_ZIP,
+                                   runtime.DRIVER_SOURCE.name])
+    assert len(checked) == 1  # the marshalled driver's header against its bytes
     read.clear()
+    checked.clear()
     prepare_in_a_new_process()
-    assert read == [] and fake_compile == []
+    assert read == [] and checked == [] and fake_compile == []
     data = bytearray(module.read_bytes())
     data[len(data) // 3] ^= 0xFF  # same size, new bytes: its stat moved, so it is read again
     module.write_bytes(bytes(data))
@@ -241,12 +248,8 @@ def test_the_guest_imports_its_stdlib_read_only_and_sees_nothing_else():
 
 
 def load_child_script():
-    import importlib.util
+    from wasm_sandbox import child
 
-    spec = importlib.util.spec_from_file_location("sandbox_child", launch.CHILD_SCRIPT)
-    assert spec is not None and spec.loader is not None
-    child = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(child)
     return child
 
 
@@ -265,7 +268,7 @@ def test_the_guest_driver_is_cached_as_the_guests_own_code_and_a_tampered_file_i
     assert again.driver_code == info.driver_code and runtime._code_ok(again.driver_code, source)
     with Sandbox(lambda name, args: {}, TOY_API, limits=SMALL, cache_dir=folder) as sandbox:
         result = sandbox.run("import sys\nprint(sys.argv[0], len(sys.argv))\n1/0")
-    assert result.output == "-c 2\n"  # the program sees what the driver run from source saw
+    assert result.output == "-c 1\n"  # the program sees what the driver run from source saw
     assert result.error is not None and 'File "<code>", line 3' in result.error
 
 

@@ -1,7 +1,9 @@
 """Entry point of ``codeact-explorer``: the bare command opens the app, subcommands are headless.
 
 Textual is imported only when the app opens, so the headless commands start fast and the
-engine stays free of the UI.
+engine stays free of the UI; what only the app's flags need (``engine.settings``: dataclasses
+and platformdirs, 15 ms of every ``sandbox run`` before it could start its interpreter,
+``python -X importtime``) is imported where they are checked.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import TYPE_CHECKING
 from engine.cli import build_parser, run_command
 from engine.errors import one_sentence
 from engine.flags import add_server_flags
-from engine.settings import paths
 
 if TYPE_CHECKING:
     from tui.choices import RunChoice
@@ -107,6 +108,7 @@ def check_flags(args: argparse.Namespace) -> str | None:
     from engine.modes import UnknownModeError, parse_modes
     from engine.providers import MISTRAL_KEY_ENV, ProviderError, provider_spec
     from engine.providers.latency import check_pace
+    from engine.settings import paths
     from engine.toolboxes import TOOL_SOURCES, ToolSourceError, mcp_source  # 0.4 s, see above
     from tui.backend import Backend, BackendError
     from tui.choices import default_provider

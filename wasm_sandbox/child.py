@@ -1,11 +1,13 @@
 """The process that hosts the interpreter: the only one that loads wasmtime.
 
-Run as a script, never imported by the app (it starts faster without the package and site)::
+Started as ``python -I -S -c CHILD_STUB MODE ...`` (``launch.child_command``: this folder is put
+at the end of ``sys.path`` and this module imported, so its bytecode is cached; the package and
+site are never imported)::
 
-    python -I -S child.py compile SITE SETTINGS WASM OUT
-    python -I -S child.py driver  SITE SETTINGS MODULE SIZE INODE STDLIB CODE OUT
-    python -I -S child.py zygote  SITE SETTINGS MODULE SIZE INODE STDLIB CODE  (fork server)
-    python -I -S child.py serve   SITE SETTINGS CTL GIN GOUT
+    compile SITE SETTINGS WASM OUT
+    driver  SITE SETTINGS MODULE SIZE INODE STDLIB CODE OUT
+    zygote  SITE SETTINGS MODULE SIZE INODE STDLIB CODE  (fork server)
+    serve   SITE SETTINGS CTL GIN GOUT
 
 ``SITE`` is the folder holding the wasmtime package, ``SETTINGS`` the engine settings (JSON),
 ``STDLIB`` the folder preopened read-only as the guest's ``/usr/local/lib`` (``-``: none; an
@@ -13,7 +15,9 @@ interpreter that embeds its own standard library), ``CODE`` the guest driver's c
 marshalled by this interpreter (``-``: none, or a file that does not match: the guest compiles
 ``guest/driver.py`` from source, 12 ms of every start-up). ``driver`` mode makes that file: the
 guest compiles the driver and marshals it, so the bytes are in the guest's own format.
-A serving child gets three pipes from the app: CTL (app -> child: first an init line, then
+``compile`` uses the wasmtime package; every other mode calls wasmtime's C library through
+``wasmtime_capi`` (importing the package cost 41-46 ms of every start).
+A serving child gets three pipes from the app: CTL (app -> child: first the init line, then
 single bytes: ``s`` an execution starts, ``e`` it ended, ``q`` quit), GIN (the guest's stdin,
 written by the app) and GOUT (the guest's stdout, read by the app). Host calls therefore go
 guest -> app -> guest through two pipes, with no Python of ours in between. This process runs
@@ -21,29 +25,33 @@ one interpreter: a watchdog thread turns CPU and wall-clock overruns into epoch 
 the interpreter ends it writes a line signed with the app's secret token on GOUT (the guest
 cannot forge it) saying why, and exits; the app starts a fresh one.
 
-The init line (JSON) holds the token, the guest API, the limits and ``module``: MODULE SIZE
-INODE STDLIB CODE. A child started on its own imports wasmtime first and loads that module
-when the line comes, so the app can start it before it has checked the module's hashes (a
-zygote's child has its module already and ignores the field).
+The init line: a JSON object with the token, the limits and ``module``: MODULE SIZE INODE
+STDLIB CODE (the guest's own init, its API, comes on GIN from the app). A child started on its
+own loads wasmtime's library first and the module when the line comes, so the app can start it
+before it has checked the module's hashes (a zygote's child has its module already and ignores
+the field).
 
-The zygote imports wasmtime and loads the compiled module once, then forks a serving child per
-request, so a fresh interpreter costs a fork plus CPython's own start-up.
+The zygote loads the compiled module once, then forks a serving child per request, so a fresh
+interpreter costs a fork plus CPython's own start-up.
+
+Only builtin modules and ctypes are imported on the serving path (json, threading, signal and
+collections cost 2-12 ms each here: ``python -I -S -X importtime``).
 """
 
 from __future__ import annotations
 
-import collections
-import json
+import _json
+import _thread
 import os
 import select
-import signal
 import sys
-import threading
 import time
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # imported at run time only after main() puts SITE on sys.path
-    import wasmtime
+TYPE_CHECKING = False
+if TYPE_CHECKING or __package__:  # imported as wasm_sandbox.child (tests, type checks)
+    from wasm_sandbox import wasmtime_capi as capi
+else:  # the interpreter's process: this folder is on sys.path, the package is not imported
+    import wasmtime_capi as capi
 
 DRIVER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest", "driver.py")
 # Runs the marshalled driver passed as the guest's last argument (hex: argv holds no NUL bytes);
@@ -60,7 +68,37 @@ COMPILE_STUB = (
 )
 
 
-def make_engine(settings: dict[str, Any]) -> wasmtime.Engine:
+class _JsonContext:
+    """What ``_json.make_scanner`` reads from ``json.JSONDecoder`` (strict JSON, plain types)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo: dict = {}  # noqa: RUF012 - the C scanner expects a plain attribute
+    parse_constant = {"NaN": float("nan"), "Infinity": float("inf"),
+                      "-Infinity": float("-inf")}.__getitem__
+
+
+_scan = _json.make_scanner(_JsonContext())  # type: ignore[arg-type]  # duck-typed context
+
+
+def loads(text: str | bytes) -> object:
+    """One JSON value (``json.loads`` without importing json); ``ValueError`` when malformed."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if text[end:].strip():
+        raise ValueError("extra data after JSON")
+    return value
+
+
+def make_engine(settings: dict) -> object:
+    """A ``wasmtime.Engine`` of the package with ``settings`` (``compile`` mode only)."""
     import wasmtime
 
     config = wasmtime.Config()
@@ -69,10 +107,10 @@ def make_engine(settings: dict[str, Any]) -> wasmtime.Engine:
     return wasmtime.Engine(config)
 
 
-def compile_module(settings: dict[str, Any], wasm: str, out: str) -> int:
+def compile_module(settings: dict, wasm: str, out: str) -> int:
     import wasmtime
 
-    module = wasmtime.Module.from_file(make_engine(settings), wasm)
+    module = wasmtime.Module.from_file(make_engine(settings), wasm)  # type: ignore[arg-type]
     with open(out, "wb") as fh:
         fh.write(module.serialize())
     return 0
@@ -84,7 +122,15 @@ STDLIB_GUEST_DIR = "/usr/local/lib"  # runtime.STDLIB_GUEST_DIR (this script imp
 GUEST_EXECUTABLE = "/usr/local/bin/python3"
 
 
-Loaded = tuple["wasmtime.Engine", "wasmtime.Module", str | None, list[str]]
+class Loaded:
+    """An engine with a module loaded, its linker, the stdlib folder and the driver's args."""
+
+    def __init__(self, engine: int, module: int, stdlib: str | None, driver: list[str]) -> None:
+        self.engine, self.module, self.stdlib, self.driver = engine, module, stdlib, driver
+        self.linker = capi.new_linker(engine)
+
+    def preopen(self) -> tuple[str, str] | None:
+        return (self.stdlib, STDLIB_GUEST_DIR) if self.stdlib is not None else None
 
 
 def driver_argv(code_path: str) -> list[str]:
@@ -107,55 +153,40 @@ def driver_argv(code_path: str) -> list[str]:
         return ["-c", fh.read()]
 
 
-def load_module(settings: dict[str, Any], path: str, size: str, inode: str,
-                stdlib: str, code: str) -> Loaded:
-    """(engine, module, stdlib folder or None, driver args) for MODULE SIZE INODE STDLIB CODE."""
-    import wasmtime
-
+def load_module(settings: dict, path: str, size: str, inode: str, stdlib: str,
+                code: str) -> Loaded:
+    """The engine, module and driver for MODULE SIZE INODE STDLIB CODE."""
     st = os.stat(path)
     if (st.st_size, st.st_ino) != (int(size), int(inode)):
         sys.exit(3)  # the cache file changed since the app verified it
-    engine = make_engine(settings)
-    module = wasmtime.Module.deserialize_file(engine, path)
-    return engine, module, (None if stdlib == "-" else stdlib), driver_argv(code)
+    engine = capi.new_engine(settings)
+    module = capi.deserialize_file(engine, path)
+    return Loaded(engine, module, (None if stdlib == "-" else stdlib), driver_argv(code))
 
 
-def compile_driver(settings: dict[str, Any], module_args: list[str], out: str) -> int:
+def compile_driver(settings: dict, module_args: list[str], out: str) -> int:
     """Write OUT: ``CODE_MARK``, then the driver's code object marshalled in the guest
     (``runtime`` replaces the mark with a header line that names the source and the bytes)."""
-    import wasmtime
-
-    engine, module, stdlib, _ = load_module(settings, *module_args)
+    loaded = load_module(settings, *module_args)
     with open(DRIVER_PATH, "rb") as fh:
         source = fh.read()
-    store = wasmtime.Store(engine)
-    wasi = wasmtime.WasiConfig()
-    wasi.argv = [GUEST_EXECUTABLE, "-I", "-S", "-c", COMPILE_STUB, source.decode("utf-8")]
-    wasi.env = []
-    if stdlib is not None:
-        wasi.preopen_dir(stdlib, STDLIB_GUEST_DIR, fs_mutable=False)
-    wasi.stdout_file = out
-    wasi.inherit_stderr()
-    store.set_wasi(wasi)
-    store.set_epoch_deadline(1 << 62)
-    linker = wasmtime.Linker(engine)
-    linker.define_wasi()
-    start = linker.instantiate(store, module).exports(store)["_start"]
+    argv = [GUEST_EXECUTABLE, "-I", "-S", "-c", COMPILE_STUB, source.decode("utf-8")]
+    guest = capi.Guest(loaded.engine, loaded.linker, loaded.module, argv,
+                       preopen=loaded.preopen(), stdout_file=out, epoch_deadline=1 << 62)
     try:
-        start(store)  # type: ignore[operator]
-    except wasmtime.ExitTrap as exc:
-        if exc.code != 0:
+        guest.call(guest.function("_start"))
+    except capi.WasmError as exc:
+        if exc.exit_code != 0:
             return 1
     return 0 if os.path.getsize(out) else 1
 
 
 class Interpreters:
-    """Runs interpreters one after another for one sandbox session."""
+    """Runs one interpreter for one sandbox session, under a watchdog thread."""
 
-    def __init__(self, engine: wasmtime.Engine, module: wasmtime.Module, stdlib: str | None,
-                 driver: list[str], ctl: int, gin: int, gout: int,
+    def __init__(self, loaded: Loaded, ctl: int, gin: int, gout: int,
                  init: dict | None = None, ctl_buf: bytes = b"") -> None:
-        self.engine, self.module, self.stdlib, self.driver = engine, module, stdlib, driver
+        self.loaded = loaded
         # The guest inherits our fds 0 and 1: wasmtime reads an inherited stdin on a dedicated
         # thread, which measured 5x faster per host call than a ``stdin_file`` pipe.
         for fd, target in ((gin, 0), (gout, 1)):
@@ -163,21 +194,20 @@ class Interpreters:
             os.close(fd)
         self.ctl, self.gout = ctl, 1
         if init is None:
-            line, ctl_buf = ctl_line(ctl, b"")
-            init = json.loads(line)
+            init, ctl_buf = read_init(ctl)
         self.ctl_buf = ctl_buf
         self.token: str = init["token"]
         self.limits: dict = init["limits"]
-        self.guest_argv = json.dumps({"api": init["api"], "limits": self.limits})
-        self.lock = threading.Lock()
+        self.lock = _thread.allocate_lock()
         self.running = False
         self.trap_reason: str | None = None
         self.executions = 0
         self.idle_since = 0.0  # CPU clock when the last execution ended (set by the watchdog)
-        self.stderr_tail: collections.deque[bytes] = collections.deque(maxlen=8)
-        self.cpu_clock = time.pthread_getcpuclockid(threading.get_ident())
+        self.stderr_tail: list[bytes] = []  # the guest's last writes to stderr (at most 8)
+        self.cpu_clock = time.pthread_getcpuclockid(_thread.get_ident())
         self.cpu_start = time.clock_gettime(self.cpu_clock)
-        threading.Thread(target=self._watch, daemon=True).start()
+        self.guest: capi.Guest | None = None
+        _thread.start_new_thread(self._watch, ())
 
     # -- watchdog (its own thread) ----------------------------------------------------------
 
@@ -233,9 +263,9 @@ class Interpreters:
 
     def _trap(self, reason: str) -> None:
         self.trap_reason = reason
-        self.engine.increment_epoch()  # the guest traps at its next epoch check
+        capi.increment_epoch(self.loaded.engine)  # the guest traps at its next epoch check
 
-    # -- interpreters (main thread) ---------------------------------------------------------
+    # -- the interpreter (main thread) ------------------------------------------------------
 
     def serve(self) -> None:
         """Run one interpreter until it ends; then say why, and exit.
@@ -243,28 +273,28 @@ class Interpreters:
         A fresh interpreter gets a fresh process: after a trap, a read that wasmtime had
         started on the old guest's stdin may still be pending and would steal the next line.
         """
-        import wasmtime
-
         try:
-            store, start = self._start_interpreter()
+            self.guest = self._start_interpreter()
+            start = self.guest.function("_start")
         except Exception as exc:
             self._report("fatal", f"cannot start python.wasm ({type(exc).__name__}: {exc})")
             os._exit(6)
         try:
-            start(store)
+            self.guest.call(start)
             failure = "the interpreter exited"
-        except wasmtime.ExitTrap as exc:
-            failure = f"the interpreter exited with status {exc.code}"
-        except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            lines = str(exc).strip().splitlines()
-            failure = lines[0] if lines else "trap"
+        except capi.WasmError as exc:
+            if exc.exit_code is not None:
+                failure = f"the interpreter exited with status {exc.exit_code}"
+            else:
+                lines = str(exc).strip().splitlines()
+                failure = lines[0] if lines else "trap"
         with self.lock:
             self._read_ctl()  # a start the watchdog has not applied yet still counts
             reason = self.trap_reason
             self.running = False
             cpu_ms = (time.clock_gettime(self.cpu_clock) - self.cpu_start) * 1000
         if reason is None:
-            reason = "memory" if self._memory_full(store) else "crash"
+            reason = "memory" if self._memory_full() else "crash"
         last = b"".join(self.stderr_tail).decode("utf-8", "replace").strip()
         if last:
             failure += f": {last.splitlines()[-1][:300]}"
@@ -275,50 +305,31 @@ class Interpreters:
         self._report(reason, failure, cpu_ms)
         os._exit(0)
 
-    def _start_interpreter(self) -> tuple[wasmtime.Store, wasmtime.Func]:
-        import wasmtime
+    def _stderr(self, data: bytes) -> None:
+        tail = self.stderr_tail
+        tail.append(data)
+        if len(tail) > 8:
+            del tail[0]
 
-        store = wasmtime.Store(self.engine)
-        store.set_limits(memory_size=int(self.limits["memory_bytes"]))
-        store.set_epoch_deadline(1)
-        wasi = wasmtime.WasiConfig()
-        # [..., "-c", stub, init, hex] or [..., "-c", source, init]: the driver reads argv[1].
-        wasi.argv = [GUEST_EXECUTABLE, "-I", "-S", *self.driver[:2], self.guest_argv,
-                     *self.driver[2:]]
-        wasi.env = []
-        if self.stdlib is not None:
-            wasi.preopen_dir(self.stdlib, STDLIB_GUEST_DIR, fs_mutable=False)
-        wasi.inherit_stdin()
-        wasi.inherit_stdout()
-        self.stderr_tail.clear()
-        wasi.stderr_custom = self.stderr_tail.append  # diagnostics only (fatal errors)
-        store.set_wasi(wasi)
-        linker = wasmtime.Linker(self.engine)
-        linker.define_wasi()
-        instance = linker.instantiate(store, self.module)
-        self.instance = instance
-        start = instance.exports(store)["_start"]
-        if not isinstance(start, wasmtime.Func):
-            raise TypeError("python.wasm exports no _start function")
-        return store, start
+    def _start_interpreter(self) -> capi.Guest:
+        loaded = self.loaded
+        argv = [GUEST_EXECUTABLE, "-I", "-S", *loaded.driver]
+        return capi.Guest(loaded.engine, loaded.linker, loaded.module, argv,
+                          preopen=loaded.preopen(), stderr=self._stderr,  # diagnostics only
+                          memory_bytes=int(self.limits["memory_bytes"]))
 
-    def _memory_full(self, store: wasmtime.Store) -> bool:
-        import wasmtime
-
+    def _memory_full(self) -> bool:
         try:
-            memory = self.instance.exports(store)["memory"]
-            if not isinstance(memory, wasmtime.Memory):
-                return False
-            used = memory.data_len(store)
+            used = self.guest.memory_bytes() if self.guest is not None else None
         except Exception:
             return False
-        return used >= 0.9 * int(self.limits["memory_bytes"])
+        return used is not None and used >= 0.9 * int(self.limits["memory_bytes"])
 
     def _report(self, event: str, detail: str, cpu_ms: float = 0.0) -> None:
         # The leading newline ends any half-written guest line, so ours is read whole.
-        body = json.dumps({"event": event, "detail": detail, "cpu_ms": round(cpu_ms, 3)})
-        line = "\n!" + self.token + body + "\n"
-        data = line.encode()
+        quote = _json.encode_basestring_ascii
+        body = f'{{"event":{quote(event)},"detail":{quote(detail)},"cpu_ms":{round(cpu_ms, 3)!r}}}'
+        data = ("\n!" + self.token + body + "\n").encode()
         while data:
             data = data[os.write(self.gout, data) :]
 
@@ -334,24 +345,33 @@ def ctl_line(ctl: int, buf: bytes) -> tuple[bytes, bytes]:
     return line, rest
 
 
-def serve(settings: dict[str, Any], fds: list[int], loaded: Loaded | None = None) -> None:
+def read_init(ctl: int) -> tuple[dict, bytes]:
+    """(the init line, what was read after it) from CTL."""
+    line, rest = ctl_line(ctl, b"")
+    init = loads(line)
+    if not isinstance(init, dict):
+        raise ValueError("the init line is not a JSON object")
+    return init, rest
+
+
+def serve(settings: dict, site: str, fds: list[int], loaded: Loaded | None = None) -> None:
     """Serve one interpreter: the zygote's LOADED module, else the init line's."""
     ctl, gin, gout = fds
     if loaded is not None:
-        Interpreters(*loaded, ctl, gin, gout).serve()
+        Interpreters(loaded, ctl, gin, gout).serve()
         return
-    import wasmtime  # noqa: F401 - the slow part, done before the app has sent the init line
-
-    line, rest = ctl_line(ctl, b"")
-    init = json.loads(line)
+    capi.load(site)  # the slow part, done before the app has sent the init line
+    init, rest = read_init(ctl)
     loaded = load_module(settings, *init["module"])
-    Interpreters(*loaded, ctl, gin, gout, init, rest).serve()
+    Interpreters(loaded, ctl, gin, gout, init, rest).serve()
 
 
-def zygote(settings: dict[str, Any], module_args: list[str]) -> None:
+def zygote(settings: dict, site: str, module_args: list[str]) -> None:
     """Fork a serving child for each request on fd 0 (a Unix socket): fds in, pid out."""
-    import socket  # only here: 2-3 ms of every directly started child (-X importtime)
+    import signal  # only here: 2-6 ms of every directly started child (-X importtime)
+    import socket
 
+    capi.load(site)
     loaded = load_module(settings, *module_args)
     sock = socket.socket(fileno=0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
@@ -372,7 +392,7 @@ def zygote(settings: dict[str, Any], module_args: list[str]) -> None:
                 sock.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 os.setsid()
-                serve(settings, fds, loaded)
+                serve(settings, site, fds, loaded)
             finally:
                 os._exit(7)
         for fd in fds:
@@ -384,16 +404,21 @@ def main(argv: list[str]) -> int:
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
-    mode, site, settings = argv[0], argv[1], json.loads(argv[2])
-    sys.path.insert(0, site)
+    mode, site = argv[0], argv[1]
+    settings = loads(argv[2])
+    if not isinstance(settings, dict):
+        print("SETTINGS must be a JSON object", file=sys.stderr)
+        return 2
     if mode == "compile" and len(argv) == 5:
+        sys.path.insert(0, site)
         return compile_module(settings, argv[3], argv[4])
     if mode == "driver" and len(argv) == 9:
+        capi.load(site)
         return compile_driver(settings, argv[3:8], argv[8])
     if mode == "zygote" and len(argv) == 8:
-        zygote(settings, argv[3:8])
+        zygote(settings, site, argv[3:8])
     elif mode == "serve" and len(argv) == 6:
-        serve(settings, [int(fd) for fd in argv[3:6]])
+        serve(settings, site, [int(fd) for fd in argv[3:6]])
     else:
         print(__doc__, file=sys.stderr)
         return 2

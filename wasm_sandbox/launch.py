@@ -26,6 +26,10 @@ ENGINE_SETTINGS: dict[str, object] = {
     "cranelift_opt_level": "speed",
 }
 CHILD_SCRIPT = str(Path(__file__).with_name("child.py"))
+# Imports child.py from its folder (put last on sys.path, after the standard library) rather
+# than running it as a script, so its bytecode is cached: compiling it took 2.5 ms of every start.
+CHILD_STUB = (f"import sys; sys.path.append({str(Path(__file__).parent)!r}); import child; "
+              "sys.exit(child.main(sys.argv[1:]))")
 
 
 def wasmtime_site() -> str:
@@ -37,9 +41,9 @@ def wasmtime_site() -> str:
 
 
 def child_command(mode: str, *args: str) -> list[str]:
-    """How to start ``child.py`` (a script: faster than importing this package)."""
+    """How to start ``child.py`` (on its own: faster than importing this package)."""
     settings = json.dumps(ENGINE_SETTINGS)
-    return [sys.executable, "-I", "-S", CHILD_SCRIPT, mode, wasmtime_site(), settings, *args]
+    return [sys.executable, "-I", "-S", "-c", CHILD_STUB, mode, wasmtime_site(), settings, *args]
 
 
 def module_args(info: RuntimeInfo) -> list[str]:

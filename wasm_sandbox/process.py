@@ -12,20 +12,25 @@ import contextlib
 import fcntl
 import os
 import signal
-import socket
 import subprocess
 import threading
+import time
 import weakref
 from collections import deque
 from typing import IO, TYPE_CHECKING
 
-from wasm_sandbox.bridge import LineReader
+from wasm_sandbox.bridge import BridgeClosed, BridgeTimeout, LineReader, write_all
 from wasm_sandbox.launch import child_command, module_args
 
 if TYPE_CHECKING:
+    import socket
+
     from wasm_sandbox.runtime import RuntimeInfo
 
 F_SETPIPE_SZ = 1031
+# The guest's init line fits the 1 MiB pipe (and 64 KiB ones: the bundled API is 45 KB); a
+# larger one waits this long at most for the guest to read.
+GREET_SECONDS = 30.0
 
 
 class _StderrTail:
@@ -52,6 +57,8 @@ class Zygote:
     """A fork server for one compiled module."""
 
     def __init__(self, runtime: RuntimeInfo) -> None:
+        import socket
+
         app_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.proc = subprocess.Popen(
             child_command("zygote", *module_args(runtime)),
@@ -68,6 +75,8 @@ class Zygote:
         return self.proc.poll() is None
 
     def fork(self, fds: list[int]) -> int:
+        import socket
+
         with self.lock:
             socket.send_fds(self.sock, [b"s"], fds)
             reply = self.sock.recv(64)
@@ -90,6 +99,8 @@ _zygote_lock = threading.Lock()
 
 
 def _zygote_for(runtime: RuntimeInfo) -> Zygote | None:
+    import socket  # only for a zygote: 1-3 ms of every `sandbox run` (-X importtime)
+
     if not hasattr(socket, "send_fds") or not hasattr(os, "fork"):
         return None
     key = tuple(module_args(runtime))
@@ -161,6 +172,13 @@ class ChildProcess:
         with contextlib.suppress(OSError):
             while view:
                 view = view[os.write(self.ctl, view) :]
+
+    def greet(self, guest_init: bytes) -> None:
+        """Write the guest's own init line (its API: ``guest/driver.py``) on its stdin, which
+        it reads once CPython has started. A child that died already shows as the end of
+        ``reader``; a guest that never reads shows as no ready line."""
+        with contextlib.suppress(BridgeClosed, BridgeTimeout):
+            write_all(self.gin, guest_init, time.monotonic() + GREET_SECONDS)
 
     def _start(self, runtime: RuntimeInfo | None, fds: list[int], fork_server: bool) -> int:
         zygote = None

@@ -18,30 +18,47 @@ rewrite inside one timestamp tick cannot hide behind an old record.
 Beside the module: ``<module stem>-driver-<driver hash>.code``, the guest driver's code object as
 the guest itself marshalled it (``child.py driver``), so a fresh interpreter runs it instead of
 compiling guest/driver.py: 12 ms of a 64 ms start-up (issue 12). Its first line holds the SHA-256
-of the driver source and of the marshal bytes; the child checks both before using it, and falls
-back to the source when they differ.
+of the driver source and of the marshal bytes; both are checked before the file is named to the
+child (and the check remembered in ``hashes.json`` by the file's stat, as hashes are), and a file
+that fails is made again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import logging
 import os
 import subprocess
-import tempfile
 import threading
 import time
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import platformdirs
+from typing import TYPE_CHECKING
 
 from wasm_sandbox.errors import SandboxError
 from wasm_sandbox.launch import ENGINE_SETTINGS, child_command, module_args, wasmtime_site
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
+
+# Imported where used, not here: logging (6 ms), tempfile (4-5 ms), hashlib (3 ms) and
+# platformdirs (8 ms) are needed only to write the cache, to report a rare event, or without
+# an explicit cache folder, and every `sandbox run` waited for them before its interpreter
+# could start (python -X importtime, min of 9, load 3.7).
+
+
+def _log() -> logging.Logger:
+    import logging
+
+    return logging.getLogger(__name__)
+
+
+def _mkstemp(prefix: str, folder: Path) -> tuple[int, str]:
+    import tempfile
+
+    return tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
 
 # The interpreter this project builds and ships (wasi_build/build_python_wasm.sh; inputs, flags
 # and these hashes in interpreter/BUILD.json): CPython 3.13.5 for wasm32-wasip1 at -O3 with
@@ -92,6 +109,8 @@ def default_cache_dir() -> Path:
     home = os.environ.get(HOME_ENV)
     if home:
         return Path(home).expanduser() / "cache" / "wasm"
+    import platformdirs
+
     return Path(platformdirs.user_cache_dir("codeact-explorer")) / "wasm"
 
 
@@ -101,11 +120,22 @@ def _stat_key(path: Path) -> tuple:
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 22):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _sha256_bytes(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+CHECKED = "checked"  # a record of a file that passed its check (``_HashRecords.checked``)
 
 
 class _HashRecords:
@@ -125,17 +155,38 @@ class _HashRecords:
         key = _stat_key(path)
         if key in _hash_memo:
             return _hash_memo[key]
-        record = self.records.get(key[0])
-        if isinstance(record, list) and len(record) == 5 and tuple(record[:4]) == key[1:]:
-            digest = str(record[4])
+        recorded = self._recorded(key)
+        if recorded is not None and recorded != CHECKED:
+            digest = recorded
         else:
             digest = _sha256(path)
-            changed_ns = max(key[2], key[3])
-            if time.time_ns() - changed_ns > RACY_SECONDS * 1e9:
-                self.records[key[0]] = [*key[1:], digest]
-                self.dirty = True
+            self._record(key, digest)
         _hash_memo[key] = digest
         return digest
+
+    def checked(self, path: Path, check: Callable[[], bool]) -> bool:
+        """Whether ``check()`` (which reads ``path``) holds, remembered by the file's stat as
+        the digests are: a file that passed and has not changed since is not checked again.
+        Only files that pass are recorded. ``OSError`` when the file cannot be read."""
+        key = _stat_key(path)
+        if self._recorded(key) == CHECKED:
+            return True
+        if not check():
+            return False
+        self._record(key, CHECKED)
+        return True
+
+    def _recorded(self, key: tuple) -> str | None:
+        record = self.records.get(key[0])
+        if isinstance(record, list) and len(record) == 5 and tuple(record[:4]) == key[1:]:
+            return str(record[4])
+        return None
+
+    def _record(self, key: tuple, value: str) -> None:
+        changed_ns = max(key[2], key[3])
+        if time.time_ns() - changed_ns > RACY_SECONDS * 1e9:
+            self.records[key[0]] = [*key[1:], value]
+            self.dirty = True
 
     def save(self) -> None:
         """Write the records (atomically; a cache folder we cannot write only costs time)."""
@@ -143,14 +194,13 @@ class _HashRecords:
             return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=self.file.name, suffix=".tmp",
-                                       dir=self.file.parent)
+            fd, tmp = _mkstemp(self.file.name, self.file.parent)
             with os.fdopen(fd, "w") as fh:
                 json.dump(self.records, fh)
             os.replace(tmp, self.file)
             self.dirty = False
         except OSError as exc:
-            log.info("cannot record hashes in %s (%s)", self.file, exc)
+            _log().info("cannot record hashes in %s (%s)", self.file, exc)
 
 
 def locate_wasm() -> tuple[Path, bool]:
@@ -189,8 +239,10 @@ def wasmtime_version() -> str:
 
 
 def settings_key() -> str:
+    """A short key of the engine settings for the cache's file names (CRC-32: a collision
+    costs a recompile at most, since the sidecar holds the settings in full and is compared)."""
     text = json.dumps(ENGINE_SETTINGS, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return f"{zlib.crc32(text.encode()):08x}"
 
 
 DRIVER_SOURCE = Path(__file__).with_name("guest") / "driver.py"
@@ -217,7 +269,7 @@ def _sidecar_ok(module: Path, sidecar: Path, expect: dict,
 def _compile(wasm: Path, module: Path, sidecar: Path, expect: dict) -> None:
     """Compile in a child process, then rename the result and its sidecar into place."""
     module.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=module.name, suffix=".tmp", dir=module.parent)
+    fd, tmp_name = _mkstemp(module.name, module.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -232,7 +284,7 @@ def _compile(wasm: Path, module: Path, sidecar: Path, expect: dict) -> None:
             reason = (proc.stderr.strip().splitlines() or ["no message"])[-1]
             raise SandboxError(f"Compiling {wasm.name} failed ({reason}); is it a WASI CPython?")
         meta = dict(expect, size=tmp.stat().st_size, sha256=_sha256(tmp))
-        side_fd, side_tmp = tempfile.mkstemp(prefix=sidecar.name, suffix=".tmp", dir=module.parent)
+        side_fd, side_tmp = _mkstemp(sidecar.name, module.parent)
         with os.fdopen(side_fd, "w") as fh:
             json.dump(meta, fh)
         os.replace(tmp, module)
@@ -258,25 +310,26 @@ def prepare(cache_dir: Path | None = None) -> RuntimeInfo:
         pinned = digest == PINNED_SHA256
         stdlib = _verified_stdlib(records) if pinned else None
         if not pinned:
-            log.warning("%s has SHA-256 %s, not the verified build", wasm, digest)
+            _log().warning("%s has SHA-256 %s, not the verified build", wasm, digest)
         version = wasmtime_version()
         stem = f"python-{digest[:16]}-wasmtime{version}-{settings_key()}"
         module, sidecar = folder / f"{stem}.cwasm", folder / f"{stem}.json"
         expect = {"wasm_sha256": digest, "wasmtime": version, "settings": ENGINE_SETTINGS}
         if not _sidecar_ok(module, sidecar, expect, records):
-            log.info("compiling %s into %s", wasm, module)
+            _log().info("compiling %s into %s", wasm, module)
             _compile(wasm, module, sidecar, expect)
             if not _sidecar_ok(module, sidecar, expect, records):
                 raise SandboxError(f"The module cache at {folder} keeps changing; try again.")
-        records.save()
         st = module.stat()
         info = RuntimeInfo(wasm, digest, pinned, module, st.st_size, st.st_ino, stdlib)
-        return replace(info, driver_code=_driver_code(info, stem))
+        info = replace(info, driver_code=_driver_code(info, stem, records))
+        records.save()
+        return info
 
 
 def _code_header(source: bytes, payload: bytes) -> bytes:
     """A code file's first line: the SHA-256 of the driver source and of the marshal bytes."""
-    return f"{hashlib.sha256(source).hexdigest()} {hashlib.sha256(payload).hexdigest()}".encode()
+    return f"{_sha256_bytes(source)} {_sha256_bytes(payload)}".encode()
 
 
 def _code_ok(path: Path, source: bytes) -> bool:
@@ -288,15 +341,17 @@ def _code_ok(path: Path, source: bytes) -> bool:
     return bool(payload) and head == _code_header(source, payload)
 
 
-def _driver_code(info: RuntimeInfo, stem: str) -> Path | None:
+def _driver_code(info: RuntimeInfo, stem: str, records: _HashRecords) -> Path | None:
     """The marshalled driver for this module, made by the guest when missing; None when the
-    guest cannot make it (the child then compiles the source, as before)."""
-    source = DRIVER_SOURCE.read_bytes()
+    guest cannot make it (the child then compiles the source, as before). The source's hash
+    and the file's check are remembered in ``records`` by stat, as the module's hashes are."""
     folder = info.module_path.parent
-    path = folder / f"{stem}-driver-{hashlib.sha256(source).hexdigest()[:16]}.code"
-    if _code_ok(path, source):
-        return path
-    fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=folder)
+    path = folder / f"{stem}-driver-{records.sha256(DRIVER_SOURCE)[:16]}.code"
+    with contextlib.suppress(OSError):
+        if records.checked(path, lambda: _code_ok(path, DRIVER_SOURCE.read_bytes())):
+            return path
+    source = DRIVER_SOURCE.read_bytes()
+    fd, tmp_name = _mkstemp(path.name, folder)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -306,12 +361,13 @@ def _driver_code(info: RuntimeInfo, stem: str) -> Path | None:
         )
         mark, _, payload = tmp.read_bytes().partition(b"\n")
         if proc.returncode != 0 or mark != CODE_MARK or not payload:
-            log.info("the guest could not marshal its driver: %s", proc.stderr.strip()[-300:])
+            _log().info("the guest could not marshal its driver: %s",
+                        proc.stderr.strip()[-300:])
             return None
         tmp.write_bytes(_code_header(source, payload) + b"\n" + payload)
         os.replace(tmp, path)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        log.info("the guest could not marshal its driver (%s)", exc)
+        _log().info("the guest could not marshal its driver (%s)", exc)
         return None
     finally:
         tmp.unlink(missing_ok=True)

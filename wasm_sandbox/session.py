@@ -14,7 +14,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from wasm_sandbox.api import GuestFunction, check_guest_api
@@ -60,43 +60,49 @@ class Sandbox:
     child process of its own, which does not wait for a zygote to load, so a one-shot caller
     (``sandbox run``) can do its own work while the child loads. ``child``: a process from
     ``process.prestart()`` to run the first interpreter (started before this sandbox was set
-    up; it is killed if the setup fails). Raises ``ValueError`` (one
-    sentence) for a malformed ``guest_api`` and ``SandboxError`` when the interpreter cannot be
-    set up.
+    up; it is killed if the setup fails). ``guest_api`` may also be a function returning the
+    mapping: it is called once the interpreter's process has its module, so building the API
+    overlaps with the interpreter's start. Raises ``ValueError`` (one sentence) for a malformed
+    ``guest_api`` and ``SandboxError`` when the interpreter cannot be set up.
     """
 
     def __init__(
         self,
         host_call: HostCall,
-        guest_api: Mapping[str, GuestFunction],
+        guest_api: Mapping[str, GuestFunction] | Callable[[], Mapping[str, GuestFunction]],
         limits: Limits | None = None,
         cache_dir: Path | str | None = None,
         fork_server: bool = True,
         child: ChildProcess | None = None,
     ) -> None:
         self.limits = limits if limits is not None else Limits()
+        self._token = os.urandom(16).hex()
+        limits_dict = self.limits.to_dict()
         try:
             self.runtime: RuntimeInfo = prepare(
                 Path(cache_dir) if cache_dir is not None else None
             )
-            api = check_guest_api(guest_api)
+            init = {"token": self._token, "limits": limits_dict,
+                    "module": module_args(self.runtime)}
+            self._init_line = json.dumps(init).encode() + b"\n"
+            self._max_line = self.limits.argument_bytes + (64 << 10)  # room for a done line
+            if child is not None:
+                child.begin(self._init_line, self._max_line)  # it loads while the API is built
+            api = check_guest_api(guest_api() if callable(guest_api) else guest_api)
         except BaseException:
             if child is not None:
                 child.kill()
             raise
+        # The guest's first line on its stdin (guest/driver.py): its API and limits.
+        self._guest_init = b"i" + json.dumps({"api": api, "limits": limits_dict}).encode() + b"\n"
         self._host_call = host_call
-        self._token = os.urandom(16).hex()
-        init = {"token": self._token, "api": api, "limits": self.limits.to_dict(),
-                "module": module_args(self.runtime)}
-        self._init_line = json.dumps(init).encode() + b"\n"
-        self._max_line = self.limits.argument_bytes + (64 << 10)  # room for a done line
         self._fork_server = fork_server
         self._run_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._interrupted = False
         self._closed = False
         if child is not None:
-            child.begin(self._init_line, self._max_line)
+            child.greet(self._guest_init)
         self._child: ChildProcess | None = child if child is not None else self._spawn()
 
     # -- public -----------------------------------------------------------------------------
@@ -153,6 +159,7 @@ class Sandbox:
     def _spawn(self) -> ChildProcess:
         child = ChildProcess(self.runtime, self._fork_server)
         child.begin(self._init_line, self._max_line)
+        child.greet(self._guest_init)
         return child
 
     def _replace_child(self) -> ChildProcess:

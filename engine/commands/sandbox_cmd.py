@@ -17,6 +17,7 @@ from engine.errors import UserError
 
 if TYPE_CHECKING:
     from tasks.platform import Platform
+    from wasm_sandbox.api import GuestFunction
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +54,7 @@ def sandbox_run(args: argparse.Namespace) -> int:
     """Run the program; exit 0 when it ran to its end, 1 on an error or a limit."""
     # Imported here, in this order, not at the top: `--help` imports every command module,
     # and the sandbox's session costs 46 ms to import (python -X importtime, load 2.7 on
-    # 2 cores). The interpreter's own process starts first and imports wasmtime on the other
+    # 2 cores). The interpreter's own process starts first and loads wasmtime on the other
     # core while this one imports and checks the rest; nothing below waits for it until the run.
     from wasm_sandbox import SandboxError
     from wasm_sandbox.process import ChildProcess, prestart
@@ -62,7 +63,6 @@ def sandbox_run(args: argparse.Namespace) -> int:
     with contextlib.suppress(SandboxError, OSError):  # Sandbox() below says what is wrong
         child = prestart()
     from engine.settings import paths
-    from tasks.catalog import guest_api_spec
     from wasm_sandbox import Sandbox
 
     code = _read_code(args.file)
@@ -78,9 +78,16 @@ def sandbox_run(args: argparse.Namespace) -> int:
             platforms.append(new_platform())
         return platforms[0].call(name, arguments).to_wire()
 
+    def guest_api() -> dict[str, GuestFunction]:
+        # Built once the interpreter's process has its module: the guest's CPython starts
+        # meanwhile (the catalogue and its dataclasses cost 4-20 ms to import and build).
+        from tasks.catalog import guest_api_spec
+
+        return guest_api_spec()
+
     try:
         # No fork server: a zygote would make this process wait while it loads.
-        with Sandbox(host_call, guest_api_spec(), cache_dir=paths().wasm_cache,
+        with Sandbox(host_call, guest_api, cache_dir=paths().wasm_cache,
                      fork_server=False, child=child) as sandbox:
             if sandbox.runtime.note:
                 print(f"codeact-explorer: {sandbox.runtime.note}.", file=sys.stderr)
