@@ -22,10 +22,8 @@ What a reply does (the same rules are told to the model in ``prompts/codeact_sys
   When the sandbox had to restart (state lost), earlier programs may run again.
 - **Nothing to run.** A reply without new code is the final answer, unless it is clearly not
   one: empty, ending on a colon or an ellipsis, announcing a step ("Let me first look up the
-  user."), or nothing but code that already ran. Such a reply gets one nudge per run: a user
-  message counted under "results" (it is what the environment answers, like the empty-output
-  hint), shown as a non-fatal ``RunError(kind="nudge")``. After that, such a reply is the
-  answer, so a model that only talks cannot loop.
+  user."), or nothing but code that already ran. Such a reply gets the run's one nudge; after
+  that it is the answer. The rule, the same for tool calling, is ``engine.agents.nudge``'s.
 """
 
 from __future__ import annotations
@@ -35,14 +33,9 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from engine.agents.code_blocks import (
-    FencedBlock,
-    ReplyParts,
-    announces_action,
-    program_key,
-    read_reply,
-)
+from engine.agents.code_blocks import FencedBlock, ReplyParts, program_key, read_reply
 from engine.agents.common import Agent
+from engine.agents.nudge import assistant_content, not_an_answer
 from engine.agents.parts import AgentError, Reply, RunCancelled
 from engine.errors import one_sentence
 from engine.events import CodeBlock, Event, ExecutionResult, RunError
@@ -113,7 +106,6 @@ class CodeActAgent(Agent):
         self.sandbox: SandboxLike | None = None
         self._sandbox_start: asyncio.Task[SandboxLike] | None = None
         self._ran: dict[str, int] = {}  # program_key of each program and block run -> round
-        self._nudged = False
         self._tool_failure: ToolSourceError | None = None  # the source failed during a program
 
     async def setup(self) -> None:
@@ -182,12 +174,17 @@ class CodeActAgent(Agent):
         return result
 
     async def act(self, reply: Reply) -> AsyncIterator[Event]:
-        self.add_message({"role": "assistant", "content": reply.text}, "assistant")
+        self.add_message({"role": "assistant", "content": assistant_content(reply.text)},
+                         "assistant")
         parts = read_reply(reply.text)
         fresh, repeats = self._split_repeats(parts.python)
         if not fresh:
-            async for ev in self._answer_or_nudge(reply.text, parts, repeats):
-                yield ev
+            nudge = self._nudge(parts, repeats)
+            if nudge is not None:
+                yield nudge
+                return
+            self.answer = reply.text.strip()
+            self.done = True
             return
         code = "\n\n".join(block.code for block in fresh)
         for key in {program_key(code), *(program_key(block.code) for block in fresh)}:
@@ -232,26 +229,21 @@ class CodeActAgent(Agent):
                 fresh.append(block)
         return fresh, repeats
 
-    async def _answer_or_nudge(self, text: str, parts: ReplyParts,
-                               repeats: list[tuple[FencedBlock, int]]) -> AsyncIterator[Event]:
-        """A reply with nothing new to run: the answer, or once per run a nudge to act."""
+    def _nudge(self, parts: ReplyParts,
+               repeats: list[tuple[FencedBlock, int]]) -> Event | None:
+        """A reply with nothing new to run: the run's one nudge if it is clearly not an answer
+        (``engine.agents.nudge``), else None (it is the answer)."""
         # Only code, all of it already run, is no more an answer than an announcement is.
-        not_an_answer = announces_action(parts) or bool(repeats and not parts.prose)
-        if self._nudged or not not_an_answer:
-            self.answer = text.strip()
-            self.done = True
-            return
-        self._nudged = True
+        if not (not_an_answer(parts) or bool(repeats and not parts.prose)):
+            return None
         if repeats:
-            nudge = NUDGE_REPEAT.format(round=repeats[0][1])
-            told = (f"The reply only repeated the program of round {repeats[0][1]}, which did "
-                    "not run again; the model was asked once to act or answer.")
-        else:
-            nudge = NUDGE
-            told = ("The reply had no code to run and did not read as an answer; the model was "
-                    "asked once to act or answer.")
-        self.add_message({"role": "user", "content": nudge}, "results")
-        yield self.event(RunError, round=self.round, kind="nudge", fatal=False, message=told)
+            return self.nudge_once(
+                NUDGE_REPEAT.format(round=repeats[0][1]),
+                f"The reply only repeated the program of round {repeats[0][1]}, which did not "
+                "run again; the model was asked once to act or answer.")
+        return self.nudge_once(
+            NUDGE, "The reply had no code to run and did not read as an answer; the model was "
+                   "asked once to act or answer.")
 
     def interrupt(self) -> None:
         if self.sandbox is not None:

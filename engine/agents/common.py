@@ -117,6 +117,7 @@ class Agent:
         self.judged = True  # see engine.prompt_checks and RunFinished
         self.comparable = True
         self.unjudged = ""
+        self.nudged = False  # the run's one nudge was used (engine.agents.nudge)
 
     # -- subclass hooks -------------------------------------------------------------------
     async def setup(self) -> None:
@@ -184,6 +185,16 @@ class Agent:
         """Append to the conversation; ``source`` says where its tokens are counted."""
         self.messages.append(message)
         self.meter.add_message(message, source)
+
+    def nudge_once(self, content: str, told: str) -> Event | None:
+        """The run's one nudge (``engine.agents.nudge``): ``content`` goes back as a user message
+        counted under "results", and the returned non-fatal ``RunError(kind="nudge")`` says
+        ``told``; None when this run was already nudged (the reply is then the answer)."""
+        if self.nudged:
+            return None
+        self.nudged = True
+        self.add_message({"role": "user", "content": content}, "results")
+        return self.event(RunError, round=self.round, kind="nudge", fatal=False, message=told)
 
     def started_event(self) -> Event:
         return self.event(

@@ -5,7 +5,8 @@ the mock platform's 120), as the article's benchmark did. The model's calls run 
 run's own toolbox; each result goes back as a ``tool`` message. A call the toolbox cannot run —
 invalid JSON arguments, a tool that does not exist, a tool error — goes back to the model as an
 error result it can act on, never as an exception. A reply without tool calls is the final
-answer.
+answer, unless it is clearly not one (empty, or announcing a step it did not take): such a reply
+gets the run's one nudge, as in CodeAct (``engine.agents.nudge`` holds the rule for both).
 """
 
 from __future__ import annotations
@@ -16,10 +17,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from engine.agents.common import Agent
+from engine.agents.nudge import assistant_content, not_an_answer
 from engine.agents.parts import Reply
 from engine.events import Event, ToolCall, ToolResult
 from engine.providers.base import ChatRequest
 from engine.toolbox import ToolOutcome
+
+NUDGE = (
+    "Nothing ran: your reply has no tool call, and it does not read as a final answer. To act, "
+    "call a tool; if the task is done, reply with the final answer in plain words."
+)
 
 
 def _error_content(message: str) -> str:
@@ -62,9 +69,18 @@ class ToolCallingAgent(Agent):
 
     async def act(self, reply: Reply) -> AsyncIterator[Event]:
         if not reply.calls:
+            self.add_message({"role": "assistant", "content": assistant_content(reply.text)},
+                             "assistant")
+            nudge = None
+            if not_an_answer(reply.text):
+                nudge = self.nudge_once(NUDGE, "The reply had no tool call and did not read as "
+                                               "an answer; the model was asked once to act or "
+                                               "answer.")
+            if nudge is not None:
+                yield nudge
+                return
             self.answer = reply.text.strip()
             self.done = True
-            self.add_message({"role": "assistant", "content": reply.text}, "assistant")
             return
         self.answer = reply.text.strip() or self.answer
         # Words beside tool calls stay in the pane and the record, but are not sent back: the
