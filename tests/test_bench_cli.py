@@ -7,22 +7,13 @@ import io
 import json
 
 import pytest
-from sandbox_support import shared_cache
 
 from engine import bench
 from engine.bench_render import render
 from tui.cli import main
 
-
-@pytest.fixture(autouse=True)
-def _shared_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every sandbox of these tests loads the session's one compiled module."""
-    from wasm_sandbox import Sandbox
-
-    def sandbox(host_call, guest_api):  # type: ignore[no-untyped-def]
-        return Sandbox(host_call, guest_api, cache_dir=shared_cache())
-
-    monkeypatch.setattr("engine.agents.codeact.default_sandbox", sandbox)
+# Every sandbox of these tests loads the session's one compiled module.
+pytestmark = pytest.mark.usefixtures("warm_wasm_cache")
 
 
 def test_bench_json_is_the_documented_document(capsys: pytest.CaptureFixture[str]) -> None:

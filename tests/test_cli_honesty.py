@@ -66,7 +66,7 @@ def test_good_flags_reach_the_terminal_check(capsys) -> None:
     assert "needs a terminal" in _one_sentence(capsys.readouterr().err)
 
 
-def test_bench_pace_zero_still_runs(capsys) -> None:
+def test_bench_pace_zero_still_runs(capsys, warm_wasm_cache) -> None:
     assert main(["bench", "--tasks", "no-recent-time", "--pace", "0", "--format", "json",
                  "--no-record"]) == 0
     data = json.loads(capsys.readouterr().out)

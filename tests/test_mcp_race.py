@@ -16,6 +16,9 @@ from engine.toolboxes.demos import GIT_DEMO_TASKS
 from tasks.suite import load_file
 from tui.cli import main
 
+# The CodeAct runs load the session's one compiled interpreter (compiling takes seconds).
+pytestmark = pytest.mark.usefixtures("warm_wasm_cache")
+
 
 def test_the_whole_git_demo_succeeds_in_every_mode_with_the_scripted_agent(capsys) -> None:
     status = main(["bench", "--tools", "demo-git", "--modes", "all", "--format", "json",

@@ -295,8 +295,15 @@ def _compile(wasm: Path, module: Path, sidecar: Path, expect: dict) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def prepare(cache_dir: Path | None = None) -> RuntimeInfo:
-    """Verify python.wasm and make sure its compiled module is cached; compile if needed."""
+def prepare(cache_dir: Path | None = None, *,
+            on_compile: Callable[[], object] | None = None) -> RuntimeInfo:
+    """Verify python.wasm and make sure its compiled module is cached; compile if needed.
+
+    Blocking: milliseconds when the cache holds the module, seconds when it must be compiled
+    (9.8 s on this project's machine, load 1.8); ``on_compile`` is called first then (from this
+    thread), so a caller can say why it waits. Callers in one process share the work: one
+    compiles, the others wait for it and load the result. Raises ``SandboxError``.
+    """
     wasm, packaged = locate_wasm()
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     with _lock:
@@ -316,6 +323,8 @@ def prepare(cache_dir: Path | None = None) -> RuntimeInfo:
         module, sidecar = folder / f"{stem}.cwasm", folder / f"{stem}.json"
         expect = {"wasm_sha256": digest, "wasmtime": version, "settings": ENGINE_SETTINGS}
         if not _sidecar_ok(module, sidecar, expect, records):
+            if on_compile is not None:
+                on_compile()
             _log().info("compiling %s into %s", wasm, module)
             _compile(wasm, module, sidecar, expect)
             if not _sidecar_ok(module, sidecar, expect, records):

@@ -96,6 +96,19 @@ def default_sandbox(host_call: HostCall, guest_api: dict[str, GuestFunction]) ->
     return Sandbox(host_call=host_call, guest_api=guest_api)
 
 
+def prepare_sandbox(on_compile: Callable[[], object] | None = None) -> None:
+    """Build now the compiled-module cache that ``default_sandbox`` loads (blocking: seconds on
+    a fresh install, when the interpreter is compiled, then milliseconds; ``on_compile`` is
+    called first when it must compile). The app calls it at start-up and the bench before its
+    clock starts, so the one-time compile is never a CodeAct run's time; a sandbox started
+    meanwhile waits for it instead of compiling again (``wasm_sandbox.runtime.prepare``).
+    Raises ``SandboxError`` when the interpreter cannot be set up."""
+    # Imported on use, as in default_sandbox: tool calling and the CLI never need it.
+    from wasm_sandbox.runtime import prepare
+
+    prepare(on_compile=on_compile)
+
+
 class CodeActAgent(Agent):
     """Runs a task by having the model write Python against the toolbox's API."""
 

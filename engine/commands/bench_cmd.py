@@ -253,7 +253,7 @@ class _progress:
 
     def update(self, what: str, done: int, total: int) -> None:
         self._bar.update(self._task, completed=done, total=total,
-                         description=f"racing {what}" if what else "done")
+                         description=what or "done")
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

@@ -48,16 +48,8 @@ def make_app(tmp_path: Path):
     return make
 
 
-@pytest.fixture(scope="session")
-def _wasm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One compiled interpreter for every real-engine test (compiling takes seconds)."""
-    return tmp_path_factory.mktemp("wasm-cache")
-
-
 @pytest.fixture
-def real_engine(_isolated_home: Path, _wasm_cache: Path) -> Path:
-    """The real engine (scripted provider) in this test's own home, sharing the wasm cache."""
-    cache = _isolated_home / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    (cache / "wasm").symlink_to(_wasm_cache, target_is_directory=True)
+def real_engine(_isolated_home: Path, warm_wasm_cache: Path) -> Path:
+    """The real engine (scripted provider) in this test's own home, with the session's one
+    compiled interpreter (tests/conftest.py) as its sandbox cache."""
     return _isolated_home
