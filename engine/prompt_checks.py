@@ -18,6 +18,9 @@ read them change the token counts, not what the agent does.
 ``rerun_warnings`` is what the prompt editor calls before a rerun; the agent calls
 ``check_prompts`` itself at the start of every run and reports each warning as a non-fatal
 ``RunError`` in round 1 (kind ``not_judged``, ``not_comparable`` or ``tokens_only``).
+``edited_prompts`` says it before any run: which raced modes would send saved edits, and what
+each of their runs will report, so the app can show it from the moment it opens (saved edits
+carry over from one session to the next).
 """
 
 from __future__ import annotations
@@ -75,8 +78,8 @@ def check_prompts(
             found.append(PromptWarning(
                 "tokens_only", None,
                 f"The {who} does not read prompts: the edited {' and '.join(edited)} system "
-                f"prompt{'s' if len(edited) > 1 else ''} change the token counts, not what it "
-                "does."))
+                f"prompt{'s change' if len(edited) > 1 else ' changes'} the token counts, not "
+                "what it does."))
     for spec in modes:
         placeholder = spec.tools_placeholder
         if placeholder and placeholder not in prompts.system_template(spec.prompt):
@@ -98,4 +101,41 @@ def rerun_warnings(task: Any, prompts: PromptSet, provider: str,
                          provider_label=spec.label)
 
 
-__all__ = ["PromptWarning", "WarningKind", "check_prompts", "rerun_warnings"]
+@dataclass(frozen=True)
+class EditedPrompts:
+    """One raced mode that would send prompts edited from the bundled ones.
+
+    ``mode``: its id; ``edited``: which of its prompts differ, among ``"system"`` (its system
+    prompt, ``ModeSpec.prompt``) and ``"task"`` (the task prompt); ``warnings``: what its run
+    will report about them in round 1 (``check_prompts`` for this mode alone).
+    """
+
+    mode: str
+    edited: tuple[str, ...]
+    warnings: tuple[PromptWarning, ...]
+
+
+def edited_prompts(task: Any, prompts: PromptSet, provider: str,
+                   modes: Sequence[ModeSpec]) -> list[EditedPrompts]:
+    """The modes of ``modes`` (in that order) that would race ``task`` with prompts edited from
+    the bundled ones (``prompts``: what the run would send, e.g. ``load_prompts(task.id)``), on
+    the registered ``provider``; empty when every raced prompt is the bundled one. Raises
+    ``ProviderError`` for an unknown provider."""
+    spec = provider_spec(provider)
+    overridden = prompts.overridden()
+    task_edited = " ".join(prompts.task_prompt(task.prompt).split()) != " ".join(
+        task.prompt.split())
+    found: list[EditedPrompts] = []
+    for mode in modes:
+        edited = (("system",) if mode.prompt in overridden else ()) + (
+            ("task",) if task_edited else ())
+        if edited:
+            warnings = check_prompts(task, prompts, [mode],
+                                     played_prompt=None if spec.reads_prompts else task.prompt,
+                                     provider_label=spec.label)
+            found.append(EditedPrompts(mode.id, edited, tuple(warnings)))
+    return found
+
+
+__all__ = ["EditedPrompts", "PromptWarning", "WarningKind", "check_prompts", "edited_prompts",
+           "rerun_warnings"]

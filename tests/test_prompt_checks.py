@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from engine_fakes import FakeSandbox, fake_task, install_checker
-from sandbox_support import shared_cache
 
 from engine import records
 from engine.controller import Race
 from engine.events import RunError, RunFinished
 from engine.modes import mode
-from engine.prompt_checks import rerun_warnings
+from engine.prompt_checks import edited_prompts, rerun_warnings
 from engine.prompts import PromptSet, default_text, save_override
 from engine.record_export import export_run
 from engine.run import RunConfig
@@ -51,6 +51,30 @@ def test_the_editor_hears_before_a_rerun_what_the_run_would_get_wrong() -> None:
     # The tool-calling prompt has no placeholder to lose.
     alone = PromptSet({"tool_calling_system": "Use the tools."})
     assert [w.kind for w in rerun_warnings(task, alone, "mistral", RACE)] == []
+
+
+def test_before_any_run_each_raced_mode_says_which_saved_edits_it_sends_and_what_follows(
+) -> None:
+    task = fake_task(reference=(PROGRAM,))
+    assert edited_prompts(task, PromptSet.defaults(), "scripted", RACE) == []
+    assert edited_prompts(task, PromptSet(task=task.prompt), "scripted", RACE) == []  # same words
+    # A system prompt edit concerns its own mode only.
+    [codeact] = edited_prompts(task, PromptSet({"codeact_system": NO_API}), "scripted", RACE)
+    assert codeact.mode == "codeact" and codeact.edited == ("system",)
+    assert {w.kind for w in codeact.warnings} == {"tokens_only", "not_comparable"}
+    # A task prompt edit concerns every raced mode; what follows depends on the provider.
+    both = PromptSet({"codeact_system": default_text("codeact_system") + "\nBe brief."},
+                     task="Who leads Lena Okafor's team?")
+    scripted = {e.mode: e for e in edited_prompts(task, both, "scripted", RACE)}
+    assert scripted["tool_calling"].edited == ("task",)
+    assert scripted["codeact"].edited == ("system", "task")
+    assert [w.kind for w in scripted["tool_calling"].warnings] == ["not_judged"]
+    assert [w.kind for w in scripted["codeact"].warnings] == ["not_judged", "tokens_only"]
+    live = {e.mode: e for e in edited_prompts(task, both, "mistral", RACE)}
+    assert live["codeact"].edited == ("system", "task") and live["codeact"].warnings == ()
+    # The same sentences as the run itself reports in round 1, and as the editor's.
+    assert {w.message for e in scripted.values() for w in e.warnings} == {
+        w.message for w in rerun_warnings(task, both, "scripted", RACE)}
 
 
 async def test_an_edited_task_prompt_played_by_the_scripted_agent_is_not_judged() -> None:
@@ -111,23 +135,13 @@ async def test_a_replay_of_another_task_prompt_is_not_judged() -> None:
     assert not other.results["codeact"].judged and not other.results["codeact"].success
 
 
-@pytest.fixture
-def _real_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    from wasm_sandbox import Sandbox
-
-    def sandbox(host_call, guest_api):  # type: ignore[no-untyped-def]
-        return Sandbox(host_call, guest_api, cache_dir=shared_cache())
-
-    monkeypatch.setattr("engine.agents.codeact.default_sandbox", sandbox)
-
-
 def _bench(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:  # type: ignore[type-arg]
     main(["bench", "--tasks", "user-team-info", "--format", "json", "--no-record", *extra])
     return json.loads(capsys.readouterr().out)
 
 
 def test_saved_prompts_change_the_bench_only_when_asked(
-        capsys: pytest.CaptureFixture[str], _real_sandbox: None) -> None:
+        capsys: pytest.CaptureFixture[str], warm_wasm_cache: Path) -> None:
     plain = _bench(capsys)
     save_override("codeact_system", NO_API)
     assert default_text("codeact_system") != NO_API
@@ -150,10 +164,16 @@ def test_saved_prompts_change_the_bench_only_when_asked(
     assert "Prompts: saved overrides — Find a user and get their team's info: codeact_system" \
         in table
     assert "not comparable" in table
+    # Without the flag the table says which prompts raced, and that the saved edit was not.
+    main(["bench", "--tasks", "user-team-info", "--no-record"])
+    table = capsys.readouterr().out
+    fingerprint = plain["tasks"][0]["prompts"]["fingerprint"]
+    assert (f"Prompts: the bundled defaults (hash {fingerprint}); saved prompt edits are ignored "
+            "unless --use-saved-prompts.") in table
 
 
 def test_repeat_counts_agree_between_the_rows_and_the_average(
-        capsys: pytest.CaptureFixture[str], _real_sandbox: None) -> None:
+        capsys: pytest.CaptureFixture[str], warm_wasm_cache: Path) -> None:
     main(["bench", "--tasks", "user-team-info", "--repeat", "2", "--no-record"])
     lines = capsys.readouterr().out.splitlines()
     row = next(line for line in lines if line.startswith("Find a user and get their team"))

@@ -8,15 +8,16 @@ results back as messages. Tests hand the app another ``Backend`` to script what 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from engine import records
 from engine.errors import ExplorerError, one_sentence
 from engine.events import Event
-from engine.prompt_checks import rerun_warnings
+from engine.prompt_checks import EditedPrompts, edited_prompts, rerun_warnings
 from engine.prompts import PromptSet, load_prompts, reset_overrides, save_override
 from engine.record_export import export_run
 from engine.records import RunSummary
@@ -40,6 +41,35 @@ class TaskInfo:
     prompt: str
     article: bool = False
     source: str = "bundled"
+
+
+@dataclass(frozen=True)
+class SavedPrompts:
+    """The saved prompt edits the next race of ``choice`` would send, for the screen to say
+    before any run (saved edits carry over from one session to the next).
+
+    ``modes`` maps each raced mode id that would send an edited prompt to what is edited and
+    what its run will report (``engine.prompt_checks.EditedPrompts``); ``task_prompt`` is the
+    edited task prompt it would send, or None for the task's own.
+    """
+
+    choice: RunChoice
+    modes: Mapping[str, EditedPrompts] = field(default_factory=dict)
+    task_prompt: str | None = None
+
+    @property
+    def any(self) -> bool:
+        """Some raced prompt is not the bundled one."""
+        return bool(self.modes)
+
+    @classmethod
+    def of(cls, choice: RunChoice, task: Any, prompts: PromptSet) -> SavedPrompts:
+        """What racing ``task`` (anything with a ``prompt``) in ``choice`` with ``prompts``
+        would send. Raises ``ProviderError`` for an unknown provider."""
+        found = edited_prompts(task, prompts, choice.provider, choice.mode_specs)
+        edited_task = any("task" in e.edited for e in found)
+        return cls(choice, {e.mode: e for e in found},
+                   prompts.task_prompt(task.prompt) if edited_task else None)
 
 
 class Backend:
@@ -69,6 +99,30 @@ class Backend:
         from engine.tokens import tokenizer
 
         tokenizer()
+
+    def prepare_sandbox(self, on_compile: Callable[[], object] | None = None) -> None:
+        """Build the sandbox's compiled-module cache now (call from a thread at start-up), so
+        the first race's CodeAct run does not wait for the compile: seconds on a fresh
+        install (``on_compile`` is called first then), milliseconds after. A race started
+        meanwhile waits for this compile instead of compiling again. ``BackendError`` (one
+        sentence) when the interpreter cannot be set up."""
+        # Lazy, as in ``new_race``: the agents' modules are what the warm-up imports in a thread.
+        from engine.agents.codeact import prepare_sandbox
+
+        try:
+            prepare_sandbox(on_compile)
+        except Exception as exc:
+            raise BackendError(one_sentence(exc)) from exc
+
+    def saved_prompts(self, choice: RunChoice) -> SavedPrompts:
+        """The saved prompt edits the next race of ``choice`` would send (reads the task and
+        the prompt files: call from a worker). ``BackendError`` when the task cannot be read."""
+        catalog = self.catalog(choice.task_file)
+        try:
+            task = catalog.tasks[0] if choice.task_id is None else catalog.get(choice.task_id)
+            return SavedPrompts.of(choice, task, self.load_prompts(task.id))
+        except Exception as exc:
+            raise BackendError(one_sentence(exc)) from exc
 
     def new_race(self, choice: RunChoice, prompts: PromptSet | None) -> RaceLike:
         """A ready race for ``choice`` (not started: iterating its events starts it)."""

@@ -27,6 +27,8 @@ def race_commands(screen: RaceScreen) -> list[Command]:
         ("toggle_step", "Toggle step mode", "pause before every round"),
         ("next_round", "Next round", "advance every agent one round (step mode)"),
         ("edit_prompts", "Edit prompts", "system prompts and task prompt; save, rerun"),
+        ("reset_prompts", "Prompts: reset to the bundled ones",
+         "your saved edits of the raced modes' and this task's prompts go (asks first)"),
         ("history", "History", "replay or export a past run"),
         ("settings", "Setup", "task, task file, modes, provider, model, pace"),
         ("toggle_folding", "Fold or open the rounds", "fold all but the latest, or open all"),

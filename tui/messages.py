@@ -117,3 +117,25 @@ class ScreenshotSaved(Message):
         super().__init__()
         self.path = path
         self.error = error
+
+
+class SavedPromptsLoaded(Message):
+    """Which saved prompt edits the next race would send (``tui.backend.SavedPrompts``)."""
+
+    bubble = False  # handled by the screen that started the work; the app need not see it
+
+    def __init__(self, saved: Any) -> None:
+        super().__init__()
+        self.saved = saved
+
+
+class SandboxPreparing(Message):
+    """The sandbox's one-time compile started (``preparing``) or is over (``error``: why the
+    sandbox could not be set up, or None)."""
+
+    bubble = False  # handled by the screen that started the work; the app need not see it
+
+    def __init__(self, preparing: bool, error: str | None = None) -> None:
+        super().__init__()
+        self.preparing = preparing
+        self.error = error

@@ -29,7 +29,7 @@ from engine.modes import mode as mode_spec
 from engine.prompts import PromptSet
 from engine.records import RunSummary
 from engine.replay import RecordedRace
-from tui.backend import Backend, BackendError, TaskInfo
+from tui.backend import Backend, BackendError, SavedPrompts, TaskInfo
 from tui.choices import RunChoice
 
 TASKS = [
@@ -157,6 +157,16 @@ class FakeBackend(Backend):
 
     def warm_up(self) -> None:
         """Nothing to load: the fake races need neither the engine nor the tokenizer."""
+
+    def prepare_sandbox(self, on_compile=None) -> None:
+        """Nothing to compile: the fake races run no program."""
+
+    def saved_prompts(self, choice: RunChoice) -> SavedPrompts:
+        """What ``saved`` (the prompts the editor saved here) would send; none saved: none."""
+        if self.saved is None:
+            return SavedPrompts(choice)
+        task = next((t for t in TASKS if t.id == choice.task_id), TASKS[0])
+        return SavedPrompts.of(choice, task, self.saved)
 
     def list_tasks(self, task_file: Path | None = None) -> list[TaskInfo]:
         if task_file is not None and task_file.name == "broken.toml":

@@ -29,6 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Digits
 
 from engine.modes import MODE_IDS
+from engine.prompts import PromptSet, default_text
 from tui.app import ExplorerApp
 from tui.choices import RunChoice
 from tui.screens.history import HistoryScreen
@@ -144,13 +145,16 @@ def _hex(text: str) -> tuple[int, int, int]:
 
 
 async def visit(pilot) -> list[str]:
-    """The screens a presenter shows, each checked: a finished three-mode race (an opened
-    tool result, an error in one pane), step mode's pause, the summary, setup, the prompt
-    editor and the history."""
+    """The screens a presenter shows, each checked: the screen before a race with saved
+    prompt edits marked, a finished three-mode race (an opened tool result, an error in one
+    pane), step mode's pause, the summary, setup, the prompt editor and the history."""
     app = pilot.app
     screen = app.race_screen
     found: list[str] = []
-    await until(pilot, lambda: screen.tasks, "the task list")
+    await until(pilot, lambda: screen.tasks and screen.saved_prompts is not None,
+                "the task list")
+    await pilot.pause(0.1)
+    found += failures(app, "idle")  # the saved prompt edits' markers, before any run
     await pilot.press("p", "r")
     await until(pilot, lambda: any(p.status == "waiting" for p in screen.panes.values()),
                 "a pause")
@@ -176,8 +180,11 @@ async def visit(pilot) -> list[str]:
 
 @pytest.mark.parametrize("theme", THEMES)
 async def test_every_text_on_screen_meets_wcag_aa_contrast(theme: str):
-    app = ExplorerApp(RunChoice(pace=0, modes=MODE_IDS),
-                      backend=FakeBackend(error_mode="codeact_discovery"))
+    backend = FakeBackend(error_mode="codeact_discovery")
+    # Saved in an earlier session: every marker of edited prompts is on screen.
+    backend.saved = PromptSet({"codeact_system": default_text("codeact_system") + "\nBe brief."},
+                              task="Who leads Ada Lovelace's team?")
+    app = ExplorerApp(RunChoice(pace=0, modes=MODE_IDS), backend=backend)
     async with app.run_test(size=(160, 45)) as pilot:
         app.theme = theme
         await pilot.pause()

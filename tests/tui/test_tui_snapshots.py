@@ -13,6 +13,7 @@ from conftest import until
 from fakes import FakeBackend
 
 from engine.modes import MODE_IDS
+from engine.prompts import PromptSet, default_text
 from tui.app import ExplorerApp
 from tui.choices import RunChoice
 from tui.screens.history import HistoryScreen
@@ -113,3 +114,19 @@ def test_race_summary(snap_compare):
 
     assert snap_compare(app_with(modes=MODE_IDS), terminal_size=(160, 45),
                         run_before=run_before)
+
+
+def test_saved_prompt_edits_are_said_at_start_up(snap_compare):
+    """An earlier session saved CodeAct's system prompt and the task prompt: before any run the
+    banner, both panes (what their runs will report, how to go back) say so."""
+    backend = FakeBackend()
+    backend.saved = PromptSet({"codeact_system": default_text("codeact_system") + "\nBe brief."},
+                              task="Find Ada Lovelace's team and its lead. Keep it short.")
+
+    async def run_before(pilot) -> None:
+        screen = pilot.app.race_screen
+        await until(pilot, lambda: screen.tasks and screen.saved_prompts is not None
+                    and screen.saved_prompts.any, "the saved prompts")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app_with(backend), terminal_size=(160, 45), run_before=run_before)

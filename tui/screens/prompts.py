@@ -21,13 +21,22 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TabbedContent, TabPane, TextArea
 
-from engine.modes import DEFAULT_RACE, MODE_IDS, mode
+from engine.modes import DEFAULT_RACE, MODE_IDS, ModeSpec, mode
 from engine.prompts import PromptSet, prompt_names
 from tui.screens.confirm import ConfirmScreen
 
 
 def _slug(mode_id: str) -> str:
     return mode_id.replace("_", "-")
+
+
+def reset_question(specs: Sequence[ModeSpec], task_title: str) -> str:
+    """What "Reset to defaults" asks first: the system prompts of ``specs`` and the prompt of
+    the task go back to the bundled ones; other tasks' prompts stay."""
+    shown = " and ".join(spec.label for spec in specs)
+    task = f"“{task_title}”" if task_title else "this task"
+    return (f"Reset the {shown} system prompt{'s' if len(specs) > 1 else ''} and the prompt of "
+            f"{task} to their defaults? Other tasks' prompts stay as they are.")
 
 
 @dataclass(frozen=True)
@@ -133,12 +142,8 @@ class PromptEditorScreen(ModalScreen[PromptEdit | None]):
 
     def action_reset(self) -> None:
         """Ask first; then reset the prompts shown here (not other tasks' prompts)."""
-        shown = " and ".join(spec.label for spec in self.specs)
-        task = f"“{self.task_title}”" if self.task_title else "this task"
-        question = (f"Reset the {shown} system prompt{'s' if len(self.specs) > 1 else ''} and "
-                    f"the prompt of {task} to their defaults? Other tasks' prompts stay as "
-                    "they are.")
-        self.app.push_screen(ConfirmScreen(question, yes="Reset"), self._reset_confirmed)
+        self.app.push_screen(ConfirmScreen(reset_question(self.specs, self.task_title),
+                                           yes="Reset"), self._reset_confirmed)
 
     def _reset_confirmed(self, yes: bool | None) -> None:
         if yes:

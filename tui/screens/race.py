@@ -4,6 +4,11 @@ It owns the race on screen. Every engine call happens in a worker; the worker's 
 back as ``tui.messages`` and the handlers here hand events to the panes and the tally. The panes
 are the mode registry's (``engine.modes.MODES``): those of the chosen modes are shown, side by
 side when each gets at least ``PANE_MIN_WIDTH`` columns, stacked otherwise.
+
+What the next race would do differently from a fresh install is said from the moment the screen
+opens: saved prompt edits (they carry over between sessions) in the banner and the affected
+panes, and the sandbox's one-time compile while it runs in the background (a race started
+meanwhile waits for it; it is never compiled twice).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from textual.worker import get_current_worker
 from engine.errors import one_sentence
 from engine.events import Event, RunError, RunFinished, RunStarted, StepWaiting
 from engine.modes import MODES, label
-from tui.backend import Backend, BackendError, TaskInfo
+from engine.prompts import PromptSet
+from tui.backend import Backend, BackendError, SavedPrompts, TaskInfo
 from tui.choices import RunChoice, describe_modes, ordered
 from tui.gc_policy import RaceGarbagePolicy
 from tui.messages import (
@@ -30,12 +36,15 @@ from tui.messages import (
     PromptsSaved,
     RaceEnded,
     RaceEvents,
+    SandboxPreparing,
+    SavedPromptsLoaded,
     ScreenshotSaved,
     TasksLoaded,
 )
 from tui.pump import RaceLike, RaceRunner
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.history import HistoryScreen
-from tui.screens.prompts import PromptEdit, PromptEditorScreen
+from tui.screens.prompts import PromptEdit, PromptEditorScreen, reset_question
 from tui.screens.setup import SetupScreen
 from tui.screens.summary import SummaryScreen
 from tui.tally import RaceTally
@@ -96,6 +105,8 @@ class RaceScreen(Screen[None]):
         self.numbers = Throttle(METER_INTERVAL, self._draw_numbers, self.set_timer)
         self._notified: set[str] = set()  # error sentences already notified in this race
         self._shown_modes: tuple[str, ...] = ()
+        self.saved_prompts: SavedPrompts | None = None  # edits the next race would send
+        self.preparing_sandbox = False  # the interpreter is being compiled (once per install)
 
     def compose(self) -> ComposeResult:
         yield self.banner
@@ -116,6 +127,8 @@ class RaceScreen(Screen[None]):
         self._draw_banner()
         self.load_tasks()
         self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
+        # Its own thread: compiling is a child process, so it overlaps the loads above.
+        self.run_worker(self._prepare_sandbox, thread=True, group="warm-up", exit_on_error=False)
         self.call_after_refresh(self.garbage.app_ready)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw_numbers())
 
@@ -123,6 +136,25 @@ class RaceScreen(Screen[None]):
         """The first race's one-time costs, paid while the app waits for a key (a thread)."""
         warm_up()
         self.backend.warm_up()
+
+    def _prepare_sandbox(self) -> None:
+        """Compile the sandbox's interpreter now if this install never did (a thread: seconds),
+        so the first race's CodeAct run does not pay for it on stage; the banner says so while
+        it compiles. A race started meanwhile waits for this compile."""
+        error: str | None = None
+        try:
+            self.backend.prepare_sandbox(
+                on_compile=lambda: self.post_message(SandboxPreparing(True)))
+        except BackendError as exc:
+            error = one_sentence(exc)
+        self.post_message(SandboxPreparing(False, error=error))
+
+    def on_sandbox_preparing(self, message: SandboxPreparing) -> None:
+        self.preparing_sandbox = message.preparing
+        self.banner.show_preparing(message.preparing, compact=0 < self.size.width < NARROW)
+        if message.error:
+            self.notify(f"The sandbox is not ready: {message.error} CodeAct runs will say so.",
+                        title="Sandbox", severity="warning", timeout=10)
 
     def on_resize(self, event: Resize) -> None:
         width, height = event.size
@@ -152,6 +184,9 @@ class RaceScreen(Screen[None]):
             return True if self.tally.over else None
         if action in IDLE_ONLY:
             return None if self.running else True
+        if action == "reset_prompts":  # the palette's (no key: e opens the editor that resets)
+            edited = self.saved_prompts is not None and self.saved_prompts.any
+            return True if edited and not self.running else None
         return True
 
     def _changed(self) -> None:
@@ -184,6 +219,8 @@ class RaceScreen(Screen[None]):
         self.explorer.remember(task=choice.task_id, modes=choice.modes, pace=choice.pace)
         if reload:
             self.load_tasks(previous_file)
+        else:
+            self.load_saved_prompts()
 
     def _clear_run(self) -> None:
         """Forget the run on screen (the panes say what r will do now)."""
@@ -214,13 +251,20 @@ class RaceScreen(Screen[None]):
             title, prompt = self.tally.task_title or title, self.tally.task_prompt
         elif task is not None and self.tally.task_id == task.id and self.tally.task_prompt:
             prompt = self.tally.task_prompt  # what the last run of this task sent (an edit)
+        elif self.saved_prompts is not None and self.saved_prompts.task_prompt:
+            prompt = self.saved_prompts.task_prompt  # the saved edit the next run will send
         choice = self.choice.with_(modes=self._shown_modes) if self._shown_modes else self.choice
+        compact = 0 < self.size.width < NARROW
         self.banner.show(
             choice, title, prompt,
             step_mode=self.step_mode, replaying=self.replaying,
             provider_label=f"{self.tally.provider} {self.tally.model}".strip() or None,
-            compact=0 < self.size.width < NARROW,
+            compact=compact,
+            edited_prompts=self.saved_prompts is not None and self.saved_prompts.any,
+            task_prompt_edited=bool(task and prompt and not self.replaying
+                                    and " ".join(prompt.split()) != " ".join(task.prompt.split())),
         )
+        self.banner.show_preparing(self.preparing_sandbox, compact=compact)
 
     @work(thread=True, exclusive=True, group="tasks", exit_on_error=False)
     def load_tasks(self, previous_file: Path | None = None) -> None:
@@ -260,6 +304,42 @@ class RaceScreen(Screen[None]):
             if wanted:
                 self.notify(f"No task called {wanted!r}; showing {ids[0]!r}.", severity="warning")
         self._changed()
+        self.load_saved_prompts()
+
+    # -- saved prompt edits ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="saved-prompts", exit_on_error=False)
+    def load_saved_prompts(self) -> None:
+        """Find which saved prompt edits the next race would send (they carry over from the
+        last session); the banner and the panes say so before anyone presses r."""
+        choice = self.choice
+        try:
+            saved = self.backend.saved_prompts(choice)
+        except Exception:  # the task cannot be read: its list already said why
+            saved = SavedPrompts(choice)
+        self.post_message(SavedPromptsLoaded(saved))
+
+    def on_saved_prompts_loaded(self, message: SavedPromptsLoaded) -> None:
+        saved: SavedPrompts = message.saved
+        if saved.choice != self.choice:
+            return  # the choice changed meanwhile; its own check is on its way
+        self.saved_prompts = saved
+        for mode, pane in self.panes.items():
+            pane.show_saved_prompts(saved.modes.get(mode))
+        self._changed()
+
+    def action_reset_prompts(self) -> None:
+        """Go back to the bundled prompts of the raced modes and this task (after asking), as
+        the prompt editor's "Reset to defaults" does."""
+        title = self.chosen_task.title if self.chosen_task else ""
+        specs = self.choice.mode_specs
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.save_prompts(PromptEdit(PromptSet.defaults(), reset=True,
+                                             names=tuple(spec.prompt for spec in specs)))
+
+        self.app.push_screen(ConfirmScreen(reset_question(specs, title), yes="Reset"), confirmed)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -456,7 +536,8 @@ class RaceScreen(Screen[None]):
     # -- other screens -------------------------------------------------------------------------
 
     def action_settings(self) -> None:
-        self.app.push_screen(SetupScreen(self.choice, self.tasks), self._setup_done)
+        self.app.push_screen(SetupScreen(self.choice, self.tasks, self.saved_prompts),
+                             self._setup_done)
 
     def _setup_done(self, choice: RunChoice | None) -> None:
         if choice is not None:
@@ -522,6 +603,7 @@ class RaceScreen(Screen[None]):
                         timeout=4)
         else:
             self.notify("Prompts saved; the next run uses them.", timeout=3)
+        self.load_saved_prompts()
         if message.rerun:
             await self.action_run()
 

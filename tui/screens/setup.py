@@ -4,6 +4,8 @@ and pace. Modes, providers and tool sources are the registries' (``engine.modes`
 ``engine.providers``, ``engine.toolboxes``).
 
 A modal that returns a new ``RunChoice`` (or None when cancelled); the race screen takes it.
+When the current choice would race saved prompt edits, it says so (they carry over between
+sessions) and where to go back to the bundled prompts.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from engine.modes import MODES
+from engine.modes import MODES, label
 from engine.providers import PROVIDERS as PROVIDER_REGISTRY
 from engine.toolboxes import DEFAULT_SOURCE, TOOL_SOURCES
-from tui.backend import TaskInfo
+from tui.backend import SavedPrompts, TaskInfo
 from tui.choices import PROVIDERS, RunChoice, ordered
 
 
@@ -34,11 +36,16 @@ class SetupScreen(ModalScreen[RunChoice | None]):
         Binding("ctrl+s", "apply", "Apply"),
     ]
 
-    def __init__(self, choice: RunChoice, tasks: list[TaskInfo]) -> None:
+    def __init__(self, choice: RunChoice, tasks: list[TaskInfo],
+                 saved_prompts: SavedPrompts | None = None) -> None:
+        """``saved_prompts``: the saved prompt edits a race of ``choice`` would send (said
+        above the buttons; None or none: nothing is said)."""
         super().__init__()
         self.choice = choice
         self.tasks = tasks
+        self.saved_prompts = saved_prompts
         self.note = Static(classes="dialog-note")
+        self.prompts_note = Static(classes="dialog-note setup-prompts")
 
     def compose(self) -> ComposeResult:
         choice = self.choice
@@ -78,12 +85,39 @@ class SetupScreen(ModalScreen[RunChoice | None]):
                 yield Input(f"{choice.pace:g}", placeholder="1 = the model's real speed",
                             id="setup-pace", type="number", compact=True)
             yield self.note
+            yield self.prompts_note
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Apply", id="apply", variant="primary")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self._describe_provider(self.choice.provider)
+        self._describe_saved_prompts()
+
+    def _describe_saved_prompts(self) -> None:
+        """Which saved prompt edits the current choice races, what its runs will report, and
+        how to go back to the bundled prompts."""
+        saved = self.saved_prompts
+        self.prompts_note.display = saved is not None and saved.any
+        if saved is None or not saved.any:
+            return
+        names: list[str] = []
+        warnings: list[str] = []
+        for mode, edit in saved.modes.items():
+            if "system" in edit.edited:
+                names.append(f"the {label(mode)} system prompt")
+            warnings += [w.message for w in edit.warnings if w.message not in warnings]
+        if saved.task_prompt is not None:
+            names.append("this task's prompt")
+        parts: list[tuple[str, str] | str] = [
+            ("✎ Saved prompt edits in use: ", "$text-warning bold"),
+            f"{' and '.join(names)} (saved edits stay from one session to the next until "
+            "reset)."]
+        for message in warnings:
+            parts += ["\n", ("⚠ ", "$text-warning bold"), message]
+        parts += ["\n", ("Prompts (e) → “Reset to defaults” brings back the bundled prompts.",
+                          "$text-muted")]
+        self.prompts_note.update(Content.assemble(*parts))
 
     @on(Select.Changed, "#setup-provider")
     def _provider_changed(self, event: Select.Changed) -> None:

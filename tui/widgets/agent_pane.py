@@ -2,6 +2,9 @@
 
 ``AgentPane.apply(event)`` is the only way in: the race screen hands it every event of its mode.
 The stream is a scroll container anchored to the bottom while the agent writes.
+``show_saved_prompts`` marks a pane whose next run would send prompts edited from the bundled
+ones: "✎ edited" in its title, and before the run a short note of what is edited, what the run
+will report about it and how to go back to the bundled prompts (full sentences in its tooltip).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from engine.events import (
     ToolResult,
     Usage,
 )
+from engine.prompt_checks import EditedPrompts
 from tui.palette import GRAPHIC_CONTRAST, TEXT_CONTRAST, legible, theme_background
 from tui.widgets.round_view import (
     CodeView,
@@ -55,6 +59,21 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "cancelled": ("stopped", "$text-warning"),
     "error": ("failed", "$text-error bold"),
 }
+
+
+# What each prompt warning (engine.prompt_checks) means for the pane's run, in a few words.
+WARNING_SHORT = {
+    "not_judged": "not judged",
+    "tokens_only": "tokens only",
+    "not_comparable": "not comparable",
+}
+RESET_HINT = "e: prompt editor · “Reset to defaults” brings back the bundled prompts"
+
+
+def edited_words(edit: EditedPrompts) -> str:
+    """ "its system prompt and the task prompt": what ``edit`` says is edited, for people."""
+    names = {"system": "its system prompt", "task": "the task prompt"}
+    return " and ".join(names.get(name, name) for name in edit.edited)
 
 
 def plural(count: int, word: str) -> str:
@@ -132,12 +151,15 @@ class AgentPane(Vertical):
         self.rounds: dict[int, RoundState] = {}
         self.stream = PaneStream(classes="pane-stream")
         self.waiting = Static(classes="waiting-note")
+        self.prompt_note = Static(classes="prompt-note")
+        self.edited: EditedPrompts | None = None  # saved prompt edits its next run would send
         self.finished: RunFinished | None = None
         self.fold_old_rounds = True
         self._mounting: list[AwaitMount] = []
         self._retry_shown = False  # the note line says "retrying (2/5) in 4 s"
 
     def compose(self) -> ComposeResult:
+        yield self.prompt_note
         with self.stream:
             yield Static(Content.styled("Press r to start the race.", "$text-muted"),
                          classes="placeholder")
@@ -203,10 +225,29 @@ class AgentPane(Vertical):
         self.status = status
         self._draw_title()
 
+    def show_saved_prompts(self, edit: EditedPrompts | None) -> None:
+        """Mark the pane while its next run would send edited prompts (None: the bundled)."""
+        self.edited = edit
+        if edit is not None:
+            kinds = list(dict.fromkeys(WARNING_SHORT.get(w.kind, w.kind) for w in edit.warnings))
+            parts: list[tuple[str, str] | str] = [
+                ("✎ ", "$text-warning bold"), f"Saved edits in use: {edited_words(edit)}"]
+            if kinds:
+                parts += [", so this run is ", (", ".join(kinds), "bold")]
+            parts += [".\n", (RESET_HINT, "$text-muted")]
+            self.prompt_note.update(Content.assemble(*parts))
+            self.prompt_note.tooltip = "\n".join(w.message for w in edit.warnings) or None
+        self._draw_title()
+
     def _draw_title(self) -> None:
         text, style = STATUS_TEXT.get(self.status, (self.status, ""))
-        self.border_title = Content.styled(f" {modes.label(self.mode)} ", "bold")
+        title = Content.styled(f" {modes.label(self.mode)} ", "bold")
+        if self.edited is not None:
+            title = Content.assemble(title, ("✎ edited ", "bold"))
+        self.border_title = title
         self.border_subtitle = Content.styled(f" {text} ", style)
+        # Said before the run; once it runs, round 1 reports the same warnings in the stream.
+        self.prompt_note.display = self.edited is not None and self.status == "idle"
 
     def _append(self, widget: Widget, parent: Widget | None = None) -> None:
         """Add a widget at the end of the stream, or of ``parent`` (a round's box).

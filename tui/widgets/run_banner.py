@@ -1,7 +1,9 @@
 """The line at the top: which task, which mode, which provider, and whether it is a real model.
 
 The scripted agent must never pass for a model, so when it runs the banner says so in a badge
-that cannot be missed.
+that cannot be missed. Two more things a room must see before a race: prompts edited from the
+bundled ones (they carry over between sessions; ``EDITED_BADGE``), and the sandbox being
+compiled on a fresh install (``PREPARING``), which the first CodeAct run would wait for.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from tui.choices import RunChoice, describe_modes
 
 SCRIPTED_BADGE = " SCRIPTED reference agent — not a model "
 SCRIPTED_SHORT = " SCRIPTED · not a model "
+EDITED_BADGE = " ✎ EDITED PROMPTS · e "
+EDITED_SHORT = " ✎ EDITED "
+PREPARING = " preparing the sandbox (once)… "
+PREPARING_SHORT = " sandbox… "
 
 
 class RunBanner(Vertical):
@@ -25,22 +31,38 @@ class RunBanner(Vertical):
         self.badge = Static(classes="provider-badge")
         self.summary = Static(classes="run-summary")
         self.flags = Static(Content.styled(" STEP MODE ", "bold"), classes="run-flags")
+        self.edited = Static(classes="run-flags edited-prompts")
+        self.preparing = Static(classes="run-notice")
         self.prompt = Static(classes="task-prompt")
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="banner-top"):
             yield self.badge
             yield self.summary
+            yield self.preparing
+            yield self.edited
             yield self.flags
         yield self.prompt
 
+    def on_mount(self) -> None:
+        self.edited.display = False
+        self.preparing.display = False
+
+    def show_preparing(self, preparing: bool, *, compact: bool = False) -> None:
+        """Say (or stop saying) that the sandbox is being compiled (once per install)."""
+        self.preparing.update(Content.styled(PREPARING_SHORT if compact else PREPARING, "bold"))
+        self.preparing.display = preparing
+
     def show(self, choice: RunChoice, task_title: str, task_prompt: str, *, step_mode: bool,
              replaying: str | None = None, provider_label: str | None = None,
-             compact: bool = False) -> None:
+             compact: bool = False, edited_prompts: bool = False,
+             task_prompt_edited: bool = False) -> None:
         """Redraw for the current choice (cheap; called whenever a control changes).
 
         ``compact`` (80 columns): a shorter badge and the modes' short labels, so the task and
-        the modes still fit on the line.
+        the modes still fit on the line. ``edited_prompts``: a raced prompt is not the bundled
+        one (a badge says so, with the key of the editor that resets them);
+        ``task_prompt_edited``: ``task_prompt`` is an edited one (marked).
         """
         if replaying:
             text = f" REPLAY {replaying} " if compact else (
@@ -67,5 +89,9 @@ class RunBanner(Vertical):
                       f"{choice.pace:g}x"]
         self.summary.update(Content.assemble(*parts), layout=False)
         self.flags.display = step_mode
-        self.prompt.update(Content.assemble(("“", "$text-muted"), " ".join(task_prompt.split()),
-                                            ("”", "$text-muted")) if task_prompt else Content(""))
+        self.edited.update(Content.styled(EDITED_SHORT if compact else EDITED_BADGE, "bold"))
+        self.edited.display = edited_prompts and not replaying
+        mark: tuple[str, str] | str = ("✎ edited: ", "$text-warning") if task_prompt_edited else ""
+        self.prompt.update(Content.assemble(mark, ("“", "$text-muted"),
+                                            " ".join(task_prompt.split()), ("”", "$text-muted"))
+                           if task_prompt else Content(""))
