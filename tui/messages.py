@@ -120,13 +120,15 @@ class ScreenshotSaved(Message):
 
 
 class SavedPromptsLoaded(Message):
-    """Which saved prompt edits the next race would send (``tui.backend.SavedPrompts``)."""
+    """Which saved prompt edits the next race would send (``tui.backend.SavedPrompts``), as
+    found by the screen's look number ``check``."""
 
     bubble = False  # handled by the screen that started the work; the app need not see it
 
-    def __init__(self, saved: Any) -> None:
+    def __init__(self, saved: Any, check: int) -> None:
         super().__init__()
         self.saved = saved
+        self.check = check
 
 
 class SandboxPreparing(Message):

@@ -106,6 +106,7 @@ class RaceScreen(Screen[None]):
         self._notified: set[str] = set()  # error sentences already notified in this race
         self._shown_modes: tuple[str, ...] = ()
         self.saved_prompts: SavedPrompts | None = None  # edits the next race would send
+        self._saved_check = 0  # number of the latest look at the saved prompts
         self.preparing_sandbox = False  # the interpreter is being compiled (once per install)
 
     def compose(self) -> ComposeResult:
@@ -308,21 +309,26 @@ class RaceScreen(Screen[None]):
 
     # -- saved prompt edits ----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="saved-prompts", exit_on_error=False)
     def load_saved_prompts(self) -> None:
         """Find which saved prompt edits the next race would send (they carry over from the
         last session); the banner and the panes say so before anyone presses r."""
-        choice = self.choice
+        self._saved_check += 1
+        self._read_saved_prompts(self._saved_check, self.choice)
+
+    # Not exclusive (a cancelled worker would fail whoever waits for the workers): an answer
+    # that is not the latest check's is dropped instead.
+    @work(thread=True, group="saved-prompts", exit_on_error=False)
+    def _read_saved_prompts(self, check: int, choice: RunChoice) -> None:
         try:
             saved = self.backend.saved_prompts(choice)
         except Exception:  # the task cannot be read: its list already said why
             saved = SavedPrompts(choice)
-        self.post_message(SavedPromptsLoaded(saved))
+        self.post_message(SavedPromptsLoaded(saved, check))
 
     def on_saved_prompts_loaded(self, message: SavedPromptsLoaded) -> None:
         saved: SavedPrompts = message.saved
-        if saved.choice != self.choice:
-            return  # the choice changed meanwhile; its own check is on its way
+        if message.check != self._saved_check:
+            return  # the choice or the prompts changed meanwhile; the latest check follows
         self.saved_prompts = saved
         for mode, pane in self.panes.items():
             pane.show_saved_prompts(saved.modes.get(mode))
