@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from engine_fakes import FakeProvider, collect, fake_task, install_checker, text
 
 from engine.agents import CodeActAgent, ToolCallingAgent
 from engine.events import RunStarted
-from engine.modes import mode
+from engine.modes import MODES, mode
 from engine.prompts import (
     PromptSet,
     default_text,
@@ -17,6 +20,7 @@ from engine.prompts import (
 )
 from engine.run import RunConfig
 from engine.settings import paths
+from wasm_sandbox.runtime import INTERPRETER_DIR
 
 
 def test_defaults_are_package_files_and_codeact_has_the_api_placeholder() -> None:
@@ -77,3 +81,15 @@ async def test_a_run_sends_its_prompts_and_records_which(monkeypatch: pytest.Mon
     assert started.prompts["system"] == "Tools only."
     assert started.prompts["task"] == "Find Lena, briefly."
     assert started.prompts["overridden"] == "codeact_system,tool_calling_system,task"
+
+
+def test_sandboxed_prompts_name_the_bundled_interpreters_python_version() -> None:
+    """A prompt that says 3.12 to a model running 3.13 invites code the guest rejects."""
+    build = json.loads((INTERPRETER_DIR / "BUILD.json").read_text(encoding="utf-8"))
+    minor = ".".join(build["python"].split(".")[:2])
+    sandboxed = [spec for spec in MODES if spec.needs_sandbox]
+    assert sandboxed
+    for spec in sandboxed:
+        template = default_text(spec.prompt)
+        named = set(re.findall(r"Python (\d+\.\d+)", template))
+        assert named == {minor}, (spec.id, named)
