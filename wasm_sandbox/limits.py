@@ -11,9 +11,10 @@ MiB = 1024 * 1024
 class Limits:
     """Limits applied to each ``Sandbox.run``.
 
-    ``cpu_seconds`` is CPU time spent running the guest (enforced by an epoch deadline in the
-    child process); ``wall_seconds`` holds even when the guest is blocked outside WebAssembly
-    (``time.sleep``, reading its own stdin): the child process is then killed and replaced.
+    ``cpu_seconds`` is CPU time spent running the guest, ``wall_seconds`` wall-clock time,
+    also while the guest is blocked outside WebAssembly (``time.sleep``, reading its own stdin):
+    the child process's watchdog ends that process on either overrun (checked every 5 ms) and
+    the app replaces it.
     """
 
     cpu_seconds: float = 10.0

@@ -337,8 +337,10 @@ class Sandbox:
             return _Lost("cpu", f"the program used more than {limits.cpu_seconds:g} s of CPU "
                          "time")
         if kind == "wall":
+            waiting = (" (blocked in time.sleep, input or another wait)"
+                       if detail == "waiting" else "")
             return _Lost("wall", f"the program ran longer than the {limits.wall_seconds:g} s "
-                         "time limit")
+                         f"time limit{waiting}")
         if kind == "memory":
             return _Lost("memory", f"the program ran out of memory ({detail})")
         if kind == "fatal":
