@@ -62,12 +62,12 @@ def _mkstemp(prefix: str, folder: Path) -> tuple[int, str]:
 
 # The interpreter this project builds and ships (wasi_build/build_python_wasm.sh; inputs, flags
 # and these hashes in interpreter/BUILD.json): CPython 3.13.5 for wasm32-wasip1 at -O3 with
-# ThinLTO, and its standard library as a zip of compiled modules, preopened read-only at
-# STDLIB_GUEST_DIR.
+# ThinLTO, zlib, bz2, lzma and sqlite3 built in, and its standard library as a zip of compiled
+# modules, preopened read-only at STDLIB_GUEST_DIR.
 INTERPRETER_DIR = Path(__file__).with_name("interpreter")
-PINNED_SHA256 = "c9cb7d52e8a2b403273f9405451d0132aee8c6ad5d9ac607855047fb496ab51b"
+PINNED_SHA256 = "186d7a51b843462beb1c7dfe40cca47e83702126bf575f8aea99a0dadffb9412"
 STDLIB_ZIP = "python313.zip"
-STDLIB_SHA256 = "d05e974129edbb6acdb82056c18a43325381540569d0472fa74f3aed1d625df8"
+STDLIB_SHA256 = "7651ec98b180683f2061c2613a51d9da3d5dbdddf5c71e5e1574cb0bb5f45042"
 STDLIB_GUEST_DIR = "/usr/local/lib"
 WASM_ENV = "CODEACT_EXPLORER_PYTHON_WASM"
 HOME_ENV = "CODEACT_EXPLORER_HOME"
