@@ -3,8 +3,11 @@
     python3.13 pack_stdlib.py LIB_DIR SYSCONFIG_DIR OUT_ZIP [OLD_PREFIX=NEW_PREFIX]
 
 Run by ``build_python_wasm.sh`` with the build Python (same minor version as the guest, so the
-bytecode matches). Entries are sorted, dated 1980-01-01 and stored uncompressed (the guest has
-no zlib); ``.pyc`` files are hash-based and unchecked, so no source is needed beside them.
+bytecode matches). Entries are sorted, dated 1980-01-01 and stored uncompressed: the guest has
+zlib, but the same zip deflated (4.2 MB instead of 9.9 MB) made every start-up slower, 34.0
+instead of 29.6 ms of CPU to start and import json, re and io (medians of 25 interleaved
+starts, load 4.8). ``.pyc`` files are hash-based and unchecked, so no source is needed beside
+them.
 The sysconfig data names the build folder; OLD_PREFIX=NEW_PREFIX rewrites it (as the compiler's
 ``-ffile-prefix-map`` does), so the zip does not depend on where the build ran.
 Packages a sandboxed program cannot use (GUI, test suite, installers) are left out.
