@@ -19,8 +19,34 @@ from wasm_sandbox.limits import Limits
 from wasm_sandbox.result import LimitName
 
 HostCall = Callable[[str, dict], dict]
-# One encoder for every answer: json.dumps(..., separators=...) builds a new JSONEncoder per call.
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+# JSON both ways with the C accelerator's scanner and encoder made once: json.loads(bytes)
+# guesses the encoding and matches whitespace around the value (1.8 µs for a small call's
+# arguments, the scanner alone 0.4 µs), and JSONEncoder.encode builds a new C encoder on every
+# call (2.8 µs for a small dict, the encoder alone 1.2 µs); measured with timeit on this
+# machine. The guest writes compact ASCII JSON, so no whitespace is skipped.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)  # None without the accelerator
+_c_encode = (_make_encoder(None, _ENCODER.default, json.encoder.encode_basestring_ascii, None,
+                           ":", ",", False, False, True) if _make_encoder is not None else None)
+
+
+def _encode(value: Any) -> str:
+    """``value`` as compact JSON; ``TypeError`` (as json.dumps) for what JSON cannot hold."""
+    if _c_encode is None:  # no C accelerator (another Python implementation)
+        return _ENCODER.encode(value)
+    return "".join(_c_encode(value, 0))
+
+
+def _decode(text: str) -> Any:
+    """The JSON value that is all of ``text``; ``ValueError`` otherwise."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if end != len(text):
+        raise ValueError("more than one JSON value")
+    return value
 
 
 class HostCalls:
@@ -34,13 +60,14 @@ class HostCalls:
         self.hit: LimitName | None = None
 
     def answer(self, payload: bytes) -> bytes:
-        """The answer (after its ``a``) to one host-call line ``c<seq>\\t<name>\\t<args>``."""
+        """The answer line (``a...\\n``) to one host-call line ``c<seq>\\t<name>\\t<args>``
+        (``payload`` is the line after its ``c``)."""
         limits = self.limits
         try:
             seq, raw_name, raw_args = payload.split(b"\t", 2)
             call_id = int(seq)
             name = raw_name.decode("ascii")
-            args = json.loads(raw_args)
+            args = _decode(raw_args.decode("utf-8"))
             if not TOOL_NAME.fullmatch(name) or not isinstance(args, dict):
                 raise TypeError
         except (ValueError, TypeError, RecursionError, UnicodeDecodeError):
@@ -65,9 +92,10 @@ class HostCalls:
                 body = self._reply(call_id, "0", str(wire.get("error") or f"{name} failed"))
         except Exception as exc:
             body = self._reply(call_id, "0", f"{name} failed in the host: {exc}")
-        if len(body) > limits.argument_bytes:
+        size = len(body) - 2  # without the line's "a" and newline
+        if size > limits.argument_bytes:
             return self._limit(call_id, "argument_size",
-                               f"the result of {name} is {len(body)} bytes, over the "
+                               f"the result of {name} is {size} bytes, over the "
                                f"{limits.argument_bytes}-byte limit")
         return body
 
@@ -77,7 +105,7 @@ class HostCalls:
 
     def _reply(self, call_id: int, kind: str, payload: Any) -> bytes:
         body = _encode(payload)  # TypeError when not JSON: caught
-        return f"{call_id}\t{self.nonce}\t{kind}\t{body}".encode()
+        return f"a{call_id}\t{self.nonce}\t{kind}\t{body}\n".encode()
 
 
 class Output:

@@ -302,7 +302,7 @@ class Sandbox:
                     out.add_raw(line + b"...")
                     out.cut += self._max_line
                 elif tag == b"c":
-                    write_all(child.gin, b"a" + calls.answer(line[1:]) + b"\n", deadline)
+                    write_all(child.gin, calls.answer(line[1:]), deadline)
                 elif tag == b"o":
                     out.add_printed(line[1:])
                 elif tag == b"k":
