@@ -77,3 +77,24 @@ def test_the_command_ends_at_once_with_all_its_output_and_status(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tui", "sandbox", "run", "-", "--json"],
                           input="print(2)", capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0 and json.loads(proc.stdout)["output"] == "2\n"
+
+
+def test_a_limit_that_stops_the_interpreter_is_said_once(tmp_path, capsys):
+    # The crash stands for every limit the sandbox enforces from outside (CPU, wall clock,
+    # flood): its own sentence already names the limit, so no second notice repeats it.
+    program = tmp_path / "crash.py"
+    program.write_text("import os\nos._exit(3)\n")
+    assert main(["sandbox", "run", str(program)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines  # the sentence, then the bracketed count and time
+    assert "crashed" in lines[0] and "status 3" in lines[0]
+    assert lines[1].startswith("[0 host calls, ")
+
+
+def test_a_limit_inside_the_program_keeps_its_traceback_and_notice(tmp_path, capsys):
+    program = tmp_path / "calls.py"
+    program.write_text("words = 'x' * (2 << 20)\nprint(api.users.search(words))\n")
+    assert main(["sandbox", "run", str(program)]) == 1
+    err = capsys.readouterr().err
+    assert 'File "<code>", line 2' in err and "SandboxLimit" in err
+    assert "The sandbox stopped the program: the argument-size limit was hit." in err

@@ -34,9 +34,11 @@ class ExecutionResult:
     """The outcome of ``Sandbox.run``.
 
     ``output`` is what the program printed (at most the output limit); ``error`` a cleaned
-    traceback pointing at the program's own lines, or None; ``host_calls`` the tool names called,
-    in order; ``limit`` the limit that was hit, if any; ``state_lost`` whether the interpreter
-    was replaced (names defined by earlier runs are gone); ``truncated_bytes`` output bytes cut.
+    traceback pointing at the program's own lines, or the sandbox's own sentence when it stopped
+    the interpreter from outside (``sandbox_error``: a CPU or time limit, a crash, a flood; that
+    sentence already says which limit), or None; ``host_calls`` the tool names called, in order;
+    ``limit`` the limit that was hit, if any; ``state_lost`` whether the interpreter was
+    replaced (names defined by earlier runs are gone); ``truncated_bytes`` output bytes cut.
     """
 
     output: str = ""
@@ -47,6 +49,7 @@ class ExecutionResult:
     wall_ms: float = 0.0
     cpu_ms: float = 0.0
     truncated_bytes: int = 0
+    sandbox_error: bool = False
 
     @property
     def ok(self) -> bool:

@@ -227,6 +227,7 @@ class Sandbox:
                 state_lost=True,
                 cpu_ms=lost.cpu_ms,
                 truncated_bytes=out.truncated,
+                sandbox_error=True,
             )
         child.signal(b"e")
         cpu_after = child.cpu_ns()

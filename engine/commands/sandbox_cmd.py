@@ -103,7 +103,7 @@ def sandbox_run(args: argparse.Namespace) -> int:
         if result.error:
             print(result.error, file=sys.stderr)
         notices = []
-        if result.limit:
+        if result.limit and not result.sandbox_error:  # that error says which limit already
             print(result.limit_message(), file=sys.stderr)
         elif result.truncated_bytes:
             notices.append(f"output truncated: {result.truncated_bytes} bytes cut")
