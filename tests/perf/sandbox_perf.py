@@ -178,6 +178,17 @@ def cli_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "tui"]
 
 
+def cli_python() -> str:
+    """The interpreter the installed command runs on (its script's #! line)."""
+    script = cli_command()[0]
+    try:
+        with open(script, "rb") as fh:
+            first = fh.readline()
+    except OSError:
+        return sys.executable
+    return first[2:].decode(errors="replace").strip() if first.startswith(b"#!") else script
+
+
 def timed_run(command: list[str], stdin: str = "") -> float:
     started = time.perf_counter()
     subprocess.run(command, input=stdin.encode(), capture_output=True, check=True)
@@ -248,6 +259,8 @@ def measure(anchor: Anchor, cache: Path, rounds: int) -> dict:
             "round_trip_in_guest_us": round(median(call_small), 1),
             "per_call_seen_by_app_us": round(median(app_small), 1),
             "guest_cpu_per_call_us": round(median(cpu_small), 1) if cpu_small else None,
+            "guest_cpu_note": "the thread running WebAssembly; wasmtime's stdin thread (which "
+                              "reads each answer for the guest) is not counted",
             "ratio_to_pipe_round_trip": ratio(median(call_small), median(pipe)),
             "goal": "<= 1.5x the pipe round trip",
         },
@@ -280,7 +293,8 @@ def measure(anchor: Anchor, cache: Path, rounds: int) -> dict:
             "cpu_of_anchor": round(median(CPU_SECONDS[anchor.python]) * 1e3, 1),
             "note": "sandbox run starts its interpreter's process itself and waits for it at the "
                     "end, so the CPU figure includes it; wall figures stretch with the load "
-                    "average",
+                    f"average; the command runs on its installed interpreter ({cli_python()}), "
+                    "the anchor on the anchor's",
             "ratio": ratio(median(cli), median(cli_native)),
             "goal": "<= 150 ms whole process",
         },
