@@ -3,7 +3,7 @@
 Why not the ``wasmtime`` package here: importing it cost 41-46 ms of every fresh interpreter
 process (its generated bindings declare about a thousand C functions, and it imports typing,
 enum, pathlib and platform: ``python -I -S -X importtime -c "import wasmtime"``), the largest
-part of ``sandbox run``'s start-up (issue 12). This declares the 28 functions the child uses,
+part of ``sandbox run``'s start-up (issue 12). This declares the 27 functions the child uses,
 from the shared library that same package ships, after ``ctypes`` (3.5 ms); nothing else is
 imported. Compiling a module (cold and rare) still goes through the package (``child.py
 compile``), so a setting mapped wrongly here shows at once: the compiled module would not
@@ -81,7 +81,6 @@ Finalizer = ctypes.CFUNCTYPE(None, c_void_p)
 SIGNATURES: dict[str, tuple[object, list]] = {
     "wasm_config_new": (_p, []),
     "wasm_engine_new_with_config": (_p, [_p]),
-    "wasmtime_engine_increment_epoch": (None, [_p]),
     "wasmtime_module_deserialize_file": (_p, [_p, c_char_p, POINTER(_p)]),
     "wasmtime_linker_new": (_p, [_p]),
     "wasmtime_linker_define_wasi": (_p, [_p]),
@@ -213,11 +212,6 @@ def new_engine(settings: dict[str, object]) -> int:
         setter.restype = None
         setter(config, arg)
     return int(lib.wasm_engine_new_with_config(config))
-
-
-def increment_epoch(engine: int) -> None:
-    """Move the engine's epoch on: running guests trap at their next epoch check."""
-    _lib[0].wasmtime_engine_increment_epoch(engine)
 
 
 def deserialize_file(engine: int, path: str) -> int:
