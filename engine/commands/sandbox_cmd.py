@@ -54,8 +54,9 @@ def sandbox_run(args: argparse.Namespace) -> int:
     """Run the program; exit 0 when it ran to its end, 1 on an error or a limit."""
     # Imported here, in this order, not at the top: `--help` imports every command module,
     # and the sandbox's session costs 46 ms to import (python -X importtime, load 2.7 on
-    # 2 cores). The interpreter's own process starts first and loads wasmtime on the other
-    # core while this one imports and checks the rest; nothing below waits for it until the run.
+    # 2 cores). The interpreter's own process starts first and loads wasmtime's library on the
+    # other core while this one imports and checks the rest; it starts the interpreter as soon
+    # as Sandbox() has checked the module, and nothing below waits for it until the run.
     from wasm_sandbox import SandboxError
     from wasm_sandbox.process import ChildProcess, prestart
 
