@@ -173,6 +173,10 @@ class Race:
             for agent in self._agents.values():
                 with contextlib.suppress(Exception):
                     await agent.provider.aclose()
+            # Over: each provider's ``tools`` closes over this dict, a cycle with every agent
+            # (and its history) that only a full garbage collection could free; the app keeps
+            # the collector off long-lived objects (tui.gc_policy), so it is cut here.
+            self._agents.clear()
 
     async def _pump(self, agent: Agent, queue: asyncio.Queue[Any]) -> None:
         finished = False

@@ -9,6 +9,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from tui import textual_fixes
 from tui.backend import Backend
 from tui.choices import RunChoice
 from tui.commands import ExplorerCommands
@@ -43,6 +44,7 @@ class ExplorerApp(App[None]):
         """``settings``: what the last session remembered (theme, export folder; the choice's
         task, modes and pace were merged into ``choice`` by the command line)."""
         super().__init__()
+        textual_fixes.apply()
         self.backend = backend or Backend()
         self.choice = choice or RunChoice()
         self.settings = settings or AppSettings()

@@ -1,58 +1,91 @@
-"""Keep Python's full garbage collections out of a streaming race.
+"""Keep every pause of Python's garbage collector short, during races and between them.
 
-Measured with tests/perf/tui_perf.py: a pane full of widgets, styles and rendered strips makes
-every full (generation 2) collection walk tens of thousands of objects, and those pauses grew
-to 100-230 ms during a race, as the panes filled — the event loop's worst stalls. While a race
-streams, only the young generations are collected automatically (cheap: they hold the objects
-just made); the full collection waits until the race ends and the app is idle.
+A full (generation 2) collection walks every object the collector tracks. A race's panes hold
+tens of thousands of widgets, rows and rendered strips, so walking them all grew with the race:
+the end-of-race full collection took 110 ms after 10k streamed tokens per pane and 800 ms after
+40k (issue 12). The policy keeps the collector off what it has already checked:
+
+- when the app is on screen, ``gc.freeze()``: what start-up imported and built moves to the
+  permanent generation that collections skip (the technique of Python's ``gc.freeze``
+  documentation), and automatic full collections are turned off for the app's life;
+- instead, a check every ``TICK`` seconds on the event loop makes one full collection once
+  ``STEP_EVERY`` young (generation 1) collections have run since the last one, and freezes what
+  survived it. Each of these walks only what is younger than the last freeze, so its pause is
+  bounded by how much the app made in between, not by how much it holds;
+- the same step once the warm-up thread is done, and once a race has ended and its panes have
+  settled (with Textual's render cache emptied), so the app idles with nothing left to walk.
+
+Frozen objects are still freed by reference counting when they are dropped, so the objects the
+app drops must not sit in reference cycles: ``tui.textual_fixes`` breaks Textual's, the app's
+own objects make none (a Pilot test frees a race's widgets with the collector off), the engine
+cuts its race's two (``Race.events`` and ``CodeActAgent.cleanup``: 470 KB a real race stayed
+frozen without them), and tests/perf/gc_pause_perf.py's leak check counts what froze instead
+of being freed: about 16 objects a race, each finished Textual worker's cycle through its
+task's context, and a few hundred from start-up, frozen unchecked on purpose.
 """
 
 from __future__ import annotations
 
 import gc
 
-from textual._styles_cache import StylesCache
+from tui.textual_fixes import release_render_caches
 
-_DEFERRED_THRESHOLD2 = 1_000_000  # full collections effectively off while a race streams
+TICK = 0.1  # seconds between two checks (each a call of gc.get_count())
+# Young collections between two full ones. tests/perf/gc_pause_perf.py --tokens 40000 --races 2
+# --step-every N (load 5 on 2 cores): with 10, its full collections took 14.8 ms of CPU on
+# average, 32.1 at most (133 ms wall); with 5, 8.6 and 29.4 (60 ms wall).
+STEP_EVERY = 5
+_OFF = 1_000_000  # a generation-2 threshold no app reaches: automatic full collections off
 
 
 class RaceGarbagePolicy:
-    """Defers full collections during races; collects once afterwards."""
+    """When the garbage collector may walk what (see the module's docstring)."""
 
     def __init__(self) -> None:
         self._saved: tuple[int, int, int] | None = None
-        self.deferred_collections = 0
+        self.steps = 0  # full collections made by the policy
+        self.deferred_collections = 0  # of them, made after a race ended
 
-    def app_ready(self) -> None:
-        """After start-up: the app's long-lived objects need not be scanned again."""
-        gc.collect()
-        gc.freeze()
-
-    def race_started(self) -> None:
+    def app_started(self) -> None:
+        """The app is on screen: freeze what it imported and built, without a collection
+        (that would walk it all; start-up leaves no cyclic garbage to keep: a full collection
+        at this point freed 0 objects and cost 72 ms of CPU), and turn automatic full
+        collections off."""
         if self._saved is None:
             self._saved = gc.get_threshold()
             first, second, _ = self._saved
-            gc.set_threshold(first, second, _DEFERRED_THRESHOLD2)
+            gc.set_threshold(first, second, _OFF)
+        gc.freeze()
+
+    def app_ready(self) -> None:
+        """The warm-up thread is done: check and freeze what it built."""
+        self._step()
+
+    def tick(self) -> None:
+        """Call every ``TICK`` seconds from the event loop (never from inside a drawing)."""
+        if gc.get_count()[2] >= STEP_EVERY:
+            self._step()
 
     def race_ended(self) -> None:
-        """Restore the thresholds and collect now (call when the UI is idle)."""
+        """Call once the race's panes have settled and the app is idle."""
+        release_render_caches()
+        self._step()
+        self.deferred_collections += 1
+
+    def app_closing(self) -> None:
+        """The app ends: give everything back to the collector (a test process goes on)."""
         if self._saved is not None:
             gc.set_threshold(*self._saved)
             self._saved = None
-            release_render_caches()
-            gc.collect()
-            self.deferred_collections += 1
+        gc.unfreeze()
 
-
-def release_render_caches() -> None:
-    """Let go of the removed widgets that Textual's render cache still holds.
-
-    Textual 8.2.8 caches ``StylesCache.get_inner_outer`` with ``lru_cache(1024)`` on an
-    instance method, so the cache holds up to 1,024 widgets' styles caches with their rendered
-    strips after the widgets are gone: 74 more each race in tests/perf/gc_pause_perf.py (found
-    with ``gc.get_referrers``), about 12,000 objects that every full collection walked. The
-    cached values are two styles made from two colours, cheap to make again.
-    """
-    cache_clear = getattr(StylesCache.get_inner_outer, "cache_clear", None)
-    if cache_clear is not None:  # a Textual that fixed it may not cache there at all
-        cache_clear()
+    def _step(self) -> None:
+        full = gc.get_stats()[2]["collections"]
+        gc.collect()  # walks only what is younger than the last freeze
+        if gc.get_stats()[2]["collections"] == full:
+            # Python skips a collection asked for while another thread's is under way (the
+            # race's thread, paused in a finalizer): freezing now would keep its garbage for
+            # good. The next tick tries again.
+            return
+        gc.freeze()
+        self.steps += 1

@@ -155,7 +155,7 @@ class RaceRunner:
         finally:
             watchdog.cancel()
             with self._lock:
-                self._loop = None
+                self._race = self._loop = None  # the race is over: nothing to step or cancel
 
     def _call(self, action: Callable[[RaceLike], None]) -> None:
         with self._lock:

@@ -275,6 +275,9 @@ class CodeActAgent(Agent):
             with contextlib.suppress(Exception):
                 self.sandbox.close()
             self.sandbox = None
+        # The sandbox holds ``host_call``, which holds this agent: drop the task that holds the
+        # sandbox too, so that reference counting frees both (see tui.gc_policy).
+        self._sandbox_start = None
 
 
 def _close_when_started(task: asyncio.Task[SandboxLike]) -> None:

@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from engine.errors import one_sentence
 from engine.events import Event, RunError, RunFinished, RunStarted, StepWaiting
@@ -30,7 +30,7 @@ from engine.modes import MODES, label
 from engine.prompts import PromptSet
 from tui.backend import Backend, BackendError, SavedPrompts, TaskInfo
 from tui.choices import RunChoice, describe_modes, ordered
-from tui.gc_policy import RaceGarbagePolicy
+from tui.gc_policy import TICK, RaceGarbagePolicy
 from tui.messages import (
     PromptsLoaded,
     PromptsSaved,
@@ -127,10 +127,11 @@ class RaceScreen(Screen[None]):
         self._apply_modes(self.choice.modes)
         self._draw_banner()
         self.load_tasks()
+        self.garbage.app_started()
+        self.app.set_interval(TICK, self.garbage.tick)
         self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
         # Its own thread: compiling is a child process, so it overlaps the loads above.
         self.run_worker(self._prepare_sandbox, thread=True, group="warm-up", exit_on_error=False)
-        self.call_after_refresh(self.garbage.app_ready)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw_numbers())
 
     def _warm_up(self) -> None:
@@ -156,6 +157,13 @@ class RaceScreen(Screen[None]):
         if message.error:
             self.notify(f"The sandbox is not ready: {message.error} CodeAct runs will say so.",
                         title="Sandbox", severity="warning", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "warm-up" and event.worker.is_finished:
+            self.garbage.app_ready()  # what the warm-up built is long-lived too
+
+    def on_unmount(self) -> None:
+        self.garbage.app_closing()
 
     def on_resize(self, event: Resize) -> None:
         width, height = event.size
@@ -375,7 +383,6 @@ class RaceScreen(Screen[None]):
         self._notified.clear()
         # The runner exists before the race does: a stop pressed while it starts is kept.
         self.race = runner = RaceRunner(self.step_mode)
-        self.garbage.race_started()
         self.tally.reset(modes, task_id)
         for mode, pane in self.panes.items():
             await pane.reset()

@@ -277,15 +277,18 @@ class RoundState:
                  mount: Callable[[Widget, Widget | None], object]) -> None:
         self.number = number
         self.header = RoundHeader(number, input_tokens)
-        self.box = RoundBox(self.header, classes="round")
-        self._mount_into = mount
-        mount(self.box, None)
-        self.reply = ReplyWriter(self._mount)
+        self.box = box = RoundBox(self.header, classes="round")
+        mount(box, None)
+
+        def mount_in_box(widget: Widget) -> None:
+            mount(widget, box)
+
+        # Not a method of self: the writer would hold this state and the state the writer,
+        # a cycle only the garbage collector frees (the app freezes instead, tui.gc_policy).
+        self._mount = mount_in_box
+        self.reply = ReplyWriter(mount_in_box)
         self._mount(self.header)
         self.actions: list[str] = []  # what the round did, for its folded summary
-
-    def _mount(self, widget: Widget) -> None:
-        self._mount_into(widget, self.box)
 
     def append_text(self, text: str) -> None:
         self.reply.append(text)
