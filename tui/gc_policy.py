@@ -22,13 +22,17 @@ cuts its race's two (``Race.events`` and ``CodeActAgent.cleanup``: 470 KB a real
 frozen without them), and tests/perf/gc_pause_perf.py's leak check counts what froze instead
 of being freed: about 16 objects a race, each finished Textual worker's cycle through its
 task's context, and a few hundred from start-up, frozen unchecked on purpose.
+
+On a Textual whose source one of those fixes was not written for (``textual_fixes.apply()``
+returns False), freezing would keep what that cycle holds for good: the policy then leaves the
+collector as Python sets it (longer pauses, nothing kept).
 """
 
 from __future__ import annotations
 
 import gc
 
-from tui.textual_fixes import release_render_caches
+from tui.textual_fixes import apply, release_render_caches
 
 TICK = 0.1  # seconds between two checks (each a call of gc.get_count())
 # Young collections between two full ones. tests/perf/gc_pause_perf.py --tokens 40000 --races 2
@@ -41,16 +45,22 @@ _OFF = 1_000_000  # a generation-2 threshold no app reaches: automatic full coll
 class RaceGarbagePolicy:
     """When the garbage collector may walk what (see the module's docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, freezing: bool | None = None) -> None:
+        """``freezing``: whether to freeze at all; by default, whether ``tui.textual_fixes``
+        applies to the installed Textual."""
+        self.freezing = apply() if freezing is None else freezing
         self._saved: tuple[int, int, int] | None = None
         self.steps = 0  # full collections made by the policy
         self.deferred_collections = 0  # of them, made after a race ended
+        self.races_ended = 0  # calls of race_ended(), freezing or not
 
     def app_started(self) -> None:
         """The app is on screen: freeze what it imported and built, without a collection
         (that would walk it all; start-up leaves no cyclic garbage to keep: a full collection
         at this point freed 0 objects and cost 72 ms of CPU), and turn automatic full
         collections off."""
+        if not self.freezing:
+            return
         if self._saved is None:
             self._saved = gc.get_threshold()
             first, second, _ = self._saved
@@ -59,18 +69,21 @@ class RaceGarbagePolicy:
 
     def app_ready(self) -> None:
         """The warm-up thread is done: check and freeze what it built."""
-        self._step()
+        if self.freezing:
+            self._step()
 
     def tick(self) -> None:
         """Call every ``TICK`` seconds from the event loop (never from inside a drawing)."""
-        if gc.get_count()[2] >= STEP_EVERY:
+        if self.freezing and gc.get_count()[2] >= STEP_EVERY:
             self._step()
 
     def race_ended(self) -> None:
         """Call once the race's panes have settled and the app is idle."""
         release_render_caches()
-        self._step()
-        self.deferred_collections += 1
+        if self.freezing:
+            self._step()
+            self.deferred_collections += 1
+        self.races_ended += 1
 
     def app_closing(self) -> None:
         """The app ends: give everything back to the collector (a test process goes on)."""
