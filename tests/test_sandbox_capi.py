@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,8 @@ def test_each_declared_function_matches_the_packages_binding(name):
     (capi.Extern, theirs.wasmtime_extern_t),
     (capi.ExternUnion, theirs.wasmtime_extern_union_t),
     (capi.Instance, theirs.wasmtime_instance_t),
+    (capi.ValRaw, theirs.wasmtime_val_raw_t),
+    (capi.ValtypeVec, theirs.wasm_valtype_vec_t),
 ])
 def test_each_struct_has_the_packages_size_and_layout(ours, their):
     assert ctypes.sizeof(ours) == ctypes.sizeof(their)
@@ -59,6 +62,7 @@ def test_extern_kinds_and_the_library_path_are_the_packages():
 
     assert _ffi.WASMTIME_EXTERN_FUNC.value == capi.EXTERN_FUNC
     assert _ffi.WASMTIME_EXTERN_MEMORY.value == capi.EXTERN_MEMORY
+    assert _ffi.WASM_I32.value == capi.VALKIND_I32
     assert Path(capi.library_path(launch.wasmtime_site())) == Path(_ffi.filename)
 
 
@@ -101,3 +105,90 @@ def test_the_childs_json_reader_reads_what_json_does(text):
 def test_the_childs_json_reader_refuses_what_is_not_json(text):
     with pytest.raises(ValueError):
         child.loads(text)
+
+
+@pytest.mark.parametrize(("ours", "their"), [
+    (capi.HostCallback, theirs.wasmtime_func_unchecked_callback_t),
+])
+def test_each_callback_type_has_the_packages_signature(ours, their):
+    assert shape(ours._restype_) == shape(their._restype_)
+    assert [shape(a) for a in ours._argtypes_] == [shape(a) for a in their._argtypes_]
+
+
+# A guest that calls the bridge's imports with what a hostile module could pass (the bundled
+# python.wasm only passes its own buffers): each export stores call's or take's result at 0.
+BRIDGE_CALLS = {
+    "past_the_end": ("call", 65530, 7, 64, 0),
+    "wrapped": ("call", -1, 2, 64, 0),
+    "negative": ("call", 16, -5, 64, 0),
+    "buffer_past_the_end": ("call", 16, 16, 65000, 4096),
+    "take_first": ("take", 64, 4),
+    "request": ("call", 16, 16, 64, 2),  # no room in the buffer: the answer waits for take
+    "request_small": ("call", 16, 16, 128, 64),  # the answer lands at 128 at once
+    "take_short": ("take", 64, 3),
+    "take_outside": ("take", 65534, 6),
+    "take": ("take", 64, 6),
+}
+BRIDGE_WAT = "\n".join([
+    "(module",
+    '  (import "codeact" "call" (func $call (param i32 i32 i32 i32) (result i32)))',
+    '  (import "codeact" "take" (func $take (param i32 i32) (result i32)))',
+    '  (memory (export "memory") 1)',
+    '  (data (i32.const 16) "c1\\tusers_get\\t{}\\n")',
+    *(f'  (func (export "{name}") (i32.store (i32.const 0) (call ${fn} '
+      + " ".join(f"(i32.const {v})" for v in values) + ")))"
+      for name, (fn, *values) in BRIDGE_CALLS.items()),
+    ")",
+])
+
+
+def test_the_bridge_refuses_pointers_outside_memory_and_calls_out_of_turn(tmp_path):
+    import wasmtime
+
+    capi.load(launch.wasmtime_site())
+    module_file = tmp_path / "bridge.cwasm"
+    package_engine = child.make_engine(launch.ENGINE_SETTINGS)
+    module_file.write_bytes(wasmtime.Module(package_engine, wasmtime.wat2wasm(BRIDGE_WAT))
+                            .serialize())
+    engine = capi.new_engine(launch.ENGINE_SETTINGS)
+    loaded = child.Loaded(engine, capi.deserialize_file(engine, str(module_file)), None, [])
+    guest = capi.Guest(engine, loaded.linker, loaded.module, ["bridge"])
+    bridge = child.BRIDGE
+    bridge.attach(guest)
+    memory = guest.memory()
+    assert memory is not None
+    base = capi._lib[0].wasmtime_memory_data(guest.context, ctypes.byref(memory))
+
+    def result_of(export: str) -> int:
+        guest.call(guest.function(export))
+        return ctypes.c_int32.from_address(base).value
+
+    app_in, guest_out = os.pipe()  # what the guest sends (its stdout)
+    guest_in, app_out = os.pipe()  # what the app answers (its stdin)
+    saved = os.dup(0), os.dup(1)
+    try:
+        os.dup2(guest_out, 1)
+        os.dup2(guest_in, 0)
+        for export in ("past_the_end", "wrapped", "negative", "buffer_past_the_end",
+                       "take_first"):
+            assert result_of(export) == -1, export
+        os.write(app_out, b"a1\tok\n")
+        assert result_of("request") == 6
+        assert os.read(app_in, 100) == b"c1\tusers_get\t{}\n"
+        assert result_of("take_short") == -1  # not the answer's length
+        assert result_of("take_outside") == -1
+        assert result_of("take") == 6
+        assert ctypes.string_at(base + 64, 6) == b"a1\tok\n"
+        assert result_of("take") == -1  # handed over once
+        os.write(app_out, b"a2\tok!\n")
+        assert result_of("request_small") == 7
+        assert ctypes.string_at(base + 128, 7) == b"a2\tok!\n"
+        assert os.read(app_in, 100) == b"c1\tusers_get\t{}\n"
+        assert result_of("take") == -1  # nothing kept
+        os.close(app_out)  # the app closed the bridge
+        assert result_of("request") == 0
+    finally:
+        os.dup2(saved[0], 0)
+        os.dup2(saved[1], 1)
+        for fd in (*saved, app_in, guest_out, guest_in):
+            os.close(fd)

@@ -3,7 +3,7 @@
 Why not the ``wasmtime`` package here: importing it cost 41-46 ms of every fresh interpreter
 process (its generated bindings declare about a thousand C functions, and it imports typing,
 enum, pathlib and platform: ``python -I -S -X importtime -c "import wasmtime"``), the largest
-part of ``sandbox run``'s start-up (issue 12). This declares the 27 functions the child uses,
+part of ``sandbox run``'s start-up (issue 12). This declares the 32 functions the child uses,
 from the shared library that same package ships, after ``ctypes`` (3.5 ms); nothing else is
 imported. Compiling a module (cold and rare) still goes through the package (``child.py
 compile``), so a setting mapped wrongly here shows at once: the compiled module would not
@@ -72,10 +72,26 @@ class Instance(ctypes.Structure):
     _fields_ = (("store_id", ctypes.c_uint64), ("private", c_size_t))
 
 
+class ValRaw(ctypes.Union):
+    """``wasmtime_val_raw_t``: one parameter or result of an unchecked host function (an
+    ``i32`` is the low 4 bytes; 16 bytes each, the size of a ``v128``)."""
+
+    _fields_ = (("i32", ctypes.c_int32), ("i64", ctypes.c_int64), ("raw", ctypes.c_uint8 * 16))
+
+
+class ValtypeVec(ctypes.Structure):
+    """``wasm_valtype_vec_t``: value types of a function's parameters or results."""
+
+    _fields_ = (("size", c_size_t), ("data", POINTER(c_void_p)))
+
+
 EXTERN_FUNC = 0
 EXTERN_MEMORY = 3
+VALKIND_I32 = 0  # WASM_I32
 OutputCallback = ctypes.CFUNCTYPE(c_ssize_t, c_void_p, c_void_p, c_size_t)
 Finalizer = ctypes.CFUNCTYPE(None, c_void_p)
+# wasmtime_func_unchecked_callback_t: (env, caller, args and results, their count) -> trap.
+HostCallback = ctypes.CFUNCTYPE(c_size_t, c_void_p, c_void_p, POINTER(ValRaw), c_size_t)
 
 # name: (result type, argument types), as wasmtime 50's C headers declare them.
 SIGNATURES: dict[str, tuple[object, list]] = {
@@ -104,6 +120,12 @@ SIGNATURES: dict[str, tuple[object, list]] = {
     "wasmtime_func_call": (_p, [_p, POINTER(Func), c_void_p, c_size_t, c_void_p, c_size_t,
                                 POINTER(_p)]),
     "wasmtime_memory_data_size": (c_size_t, [_p, POINTER(Memory)]),
+    "wasmtime_memory_data": (_p, [_p, POINTER(Memory)]),
+    "wasm_valtype_new": (_p, [ctypes.c_uint8]),
+    "wasm_valtype_vec_new": (None, [POINTER(ValtypeVec), c_size_t, POINTER(_p)]),
+    "wasm_functype_new": (_p, [POINTER(ValtypeVec), POINTER(ValtypeVec)]),
+    "wasmtime_linker_define_func_unchecked": (_p, [_p, c_char_p, c_size_t, c_char_p, c_size_t,
+                                                   _p, HostCallback, c_void_p, Finalizer]),
     "wasmtime_error_exit_status": (c_bool, [_p, POINTER(c_int)]),
     "wasmtime_error_message": (None, [_p, POINTER(ByteVec)]),
     "wasm_trap_message": (None, [_p, POINTER(ByteVec)]),
@@ -228,6 +250,36 @@ def new_linker(engine: int) -> int:
     return int(linker)
 
 
+def define_i32_func(linker: int, module: str, name: str, params: int,
+                    handler: Callable[[ctypes.Array], int]) -> None:
+    """Define ``module.name`` in ``linker``: ``params`` i32 parameters, one i32 result, given
+    by ``handler(args)`` (``args[i].i32`` the parameters). The handler runs on the guest's
+    thread, with the GIL; it must not raise (an exception is taken as the result -1)."""
+    lib = _lib[0]
+
+    def vec(count: int) -> ValtypeVec:
+        out = ValtypeVec()
+        types = (c_void_p * count)(*(lib.wasm_valtype_new(VALKIND_I32) for _ in range(count)))
+        lib.wasm_valtype_vec_new(byref(out), count, types)
+        return out
+
+    def trampoline(_env: int, _caller: int, args: ctypes.Array, _count: int) -> int:
+        try:
+            result = handler(args)
+        except Exception:
+            result = -1
+        args[0].i64 = result & 0xFFFFFFFF
+        return 0  # no trap
+
+    params_vec, results_vec = vec(params), vec(1)
+    functype = lib.wasm_functype_new(byref(params_vec), byref(results_vec))
+    callback, finalize = HostCallback(trampoline), Finalizer(lambda _env: None)
+    _keep.extend((callback, finalize))
+    module_b, name_b = module.encode(), name.encode()
+    _check(lib.wasmtime_linker_define_func_unchecked(
+        linker, module_b, len(module_b), name_b, len(name_b), functype, callback, None, finalize))
+
+
 def _strings(values: Sequence[str | bytes]) -> ctypes.Array:
     return (c_char_p * len(values))(*(v if isinstance(v, bytes) else v.encode() for v in values))
 
@@ -295,6 +347,11 @@ class Guest:
         trap = c_void_p()
         _check(_lib[0].wasmtime_func_call(self.context, byref(func), None, 0, None, 0,
                                           byref(trap)), trap)
+
+    def memory(self) -> Memory | None:
+        """The exported ``memory``, or None when there is none."""
+        item = self._export("memory", EXTERN_MEMORY)
+        return None if item is None else item.of.memory
 
     def memory_bytes(self) -> int | None:
         """The size of the exported ``memory`` in bytes, or None when there is none."""

@@ -262,8 +262,10 @@ def measure(anchor: Anchor, cache: Path, rounds: int) -> dict:
             "round_trip_in_guest_us": round(median(call_small), 1),
             "per_call_seen_by_app_us": round(median(app_small), 1),
             "guest_cpu_per_call_us": round(median(cpu_small), 1) if cpu_small else None,
-            "guest_cpu_note": "the thread running WebAssembly; wasmtime's stdin thread (which "
-                              "reads each answer for the guest) is not counted",
+            "guest_cpu_note": "the thread running WebAssembly, which also writes each request "
+                              "and reads its answer (the bundled interpreter's _codeact_host; "
+                              "without it wasmtime's stdin thread reads the answer, not "
+                              "counted)",
             "ratio_to_pipe_round_trip": ratio(median(call_small), median(pipe)),
             "goal": "<= 1.5x the pipe round trip",
         },

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the sandbox's interpreter: CPython 3.13 for wasm32-wasip1, optimised (-O3, CPython's own
-# release flags, ThinLTO at -O3, wasm-opt -O3), with zlib, bz2, lzma and sqlite3 built in, plus
-# its standard library as a zip of compiled modules. The only way the shipped files in
-# wasm_sandbox/interpreter/ are made; run it as root on Debian 12 (bookworm):
+# release flags, ThinLTO at -O3, wasm-opt -O3), with zlib, bz2, lzma and sqlite3 built in, and
+# the sandbox's own _codeact_host module (host calls as WebAssembly imports: _codeact_host.c
+# here), plus its standard library as a zip of compiled modules. The only way the shipped files
+# in wasm_sandbox/interpreter/ are made; run it as root on Debian 12 (bookworm):
 #
 #     bash wasm_sandbox/wasi_build/build_python_wasm.sh [WORK_DIR]
 #
@@ -199,8 +200,13 @@ for lib in "${LIBS[@]}"; do read -r _ _ file _ <<< "$lib"; tar xf "$WORK/$file";
 ) > "$WORK/sqlite.log" 2>&1 || { tail -n 30 "$WORK/sqlite.log"; exit 1; }
 
 # -- configure and build CPython --------------------------------------------------------------
-mkdir -p "$SRC/cross-build/$TARGET"
+mkdir -p "$SRC/cross-build/$TARGET/Modules"
 cd "$SRC/cross-build/$TARGET"
+# _codeact_host (ours, in this folder): the sandbox's host calls as two WebAssembly imports,
+# built in through Setup.local (configure keeps a Setup.local that is already there).
+cp "$HERE/_codeact_host.c" "$SRC/Modules/_codeact_host.c"
+printf '# The sandbox bridge (wasm_sandbox/wasi_build/_codeact_host.c)\n_codeact_host _codeact_host.c\n' \
+  > Modules/Setup.local
 CONFIG_SITE="$SRC/Tools/wasm/config.site-wasm32-wasi" \
 CC="$CC" CPP="$CC -E" AR="llvm-ar-$LLVM" RANLIB="llvm-ranlib-$LLVM" \
 CFLAGS="$EXTRA_CFLAGS" LDFLAGS="$EXTRA_LDFLAGS" \
@@ -221,7 +227,7 @@ done
 make -j"$JOBS" python.wasm pybuilddir.txt > "$WORK/make.log" 2>&1 \
   || { tail -n 40 "$WORK/make.log"; exit 1; }
 # Built in (WASI has no shared modules): each one's init function is in the inittab.
-for module in zlib _bz2 _lzma _sqlite3; do
+for module in zlib _bz2 _lzma _sqlite3 _codeact_host; do
   grep -q "PyInit_$module(void)" Modules/config.c \
     || { echo "$module is not built into python.wasm" >&2; exit 1; }
 done
