@@ -10,6 +10,7 @@ and says so on a line signed with a token the guest never sees.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -303,7 +304,10 @@ class Sandbox:
                     out.add_raw(line + b"...")
                     out.cut += self._max_line
                 elif tag == b"c":
-                    write_all(child.gin, calls.answer(line[1:]), deadline)
+                    # The child may be gone while the host answered (a host call slower than
+                    # the wall limit): its own report of why is still to be read, if any.
+                    with contextlib.suppress(BridgeClosed):
+                        write_all(child.gin, calls.answer(line[1:]), deadline)
                 elif tag == b"o":
                     out.add_printed(line[1:])
                 elif tag == b"k":
