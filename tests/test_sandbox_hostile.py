@@ -212,6 +212,50 @@ def test_reading_the_bridge_stdin_directly_is_cut_by_the_deadline(box):
     still_works(box)
 
 
+def test_the_bridge_module_refuses_what_is_not_bytes(box):
+    result = box.run("import _codeact_host\n_codeact_host.call('c1\\tusers_get\\t{}\\n')")
+    assert "TypeError: call() argument must be bytes, not str" in result.error
+    assert result.limit is None
+    still_works(box)
+
+
+@pytest.mark.parametrize("request_line", ["b''", "b'garbage\\n'"])
+def test_calling_the_bridge_module_with_no_call_waits_until_the_deadline(box, request_line):
+    # No answer comes to what is not a host call.
+    result = box.run(f"import _codeact_host\n_codeact_host.call({request_line})")
+    assert result.limit == "wall" and result.state_lost
+    still_works(box)
+
+
+def test_a_host_call_made_through_the_bridge_module_directly_is_still_a_host_call(box):
+    result = box.run("import _codeact_host\n"
+                     "print(_codeact_host.call(b'c99\\tusers_get\\t{\"id\": 3}\\n')[:4])")
+    assert result.output == "b'a99\\t'\n" and result.host_calls == ["users_get"], result
+    still_works(box)
+
+
+def test_an_app_that_never_answers_a_host_call_is_a_wall_time_limit():
+    from sandbox_support import TOY_API
+
+    from wasm_sandbox import Sandbox
+
+    release = threading.Event()
+
+    def stuck(name, args):
+        release.wait(2.5)  # past the 1.5 s wall-clock limit
+        return {"ok": True, "value": None}
+
+    with Sandbox(stuck, TOY_API, limits=SMALL, cache_dir=shared_cache()) as sandbox:
+        try:
+            result = sandbox.run("print('before')\napi.notes.list()\nprint('after')")
+        finally:
+            release.set()
+        assert result.limit == "wall" and result.state_lost, result
+        assert "longer than the 1.5 s time limit" in result.error
+        assert "\n" not in result.error.strip() and "Traceback" not in result.error
+        assert result.output == "before\n"
+
+
 def test_malformed_messages_on_the_bridge_are_contained(box):
     result = box.run(
         "import os\n"

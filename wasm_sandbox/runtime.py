@@ -62,12 +62,13 @@ def _mkstemp(prefix: str, folder: Path) -> tuple[int, str]:
 
 # The interpreter this project builds and ships (wasi_build/build_python_wasm.sh; inputs, flags
 # and these hashes in interpreter/BUILD.json): CPython 3.13.5 for wasm32-wasip1 at -O3 with
-# ThinLTO (linked at -O3) and wasm-opt -O3, zlib, bz2, lzma and sqlite3 built in, and its
-# standard library as a zip of compiled modules, preopened read-only at STDLIB_GUEST_DIR.
+# ThinLTO (linked at -O3) and wasm-opt -O3, zlib, bz2, lzma, sqlite3 and the sandbox's
+# _codeact_host (host calls as WebAssembly imports, child.HostBridge) built in, and its standard
+# library as a zip of compiled modules, preopened read-only at STDLIB_GUEST_DIR.
 INTERPRETER_DIR = Path(__file__).with_name("interpreter")
-PINNED_SHA256 = "fb9b0fd5ca7593d99f7940b7fe5d980bc1f35ef82c87f26a9c296a86c3184b36"
+PINNED_SHA256 = "18884f1fb7c8394352337cc1af8159401f6e15838172e0cc5ab896ee3ff3c3b4"
 STDLIB_ZIP = "python313.zip"
-STDLIB_SHA256 = "5c15df6c7a39b8c002bdba3e42ab46c307c3c531589147f4979542ec3f58fa88"
+STDLIB_SHA256 = "102124467f6df2da108072d17bcad85ea1ef91e46703508a725f877c5d48ac58"
 STDLIB_GUEST_DIR = "/usr/local/lib"
 WASM_ENV = "CODEACT_EXPLORER_PYTHON_WASM"
 HOME_ENV = "CODEACT_EXPLORER_HOME"
