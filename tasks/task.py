@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 DEFAULT_MAX_ROUNDS = 10
+# The folder the project's own task files ship in (tasks/suite, tasks/demos).
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -34,3 +37,9 @@ class Task:
     # source id ("demo-git"), or {"mcp": command line} / {"mcp_url": URL}. Whether an id
     # exists is the engine's to say (engine.toolboxes.source_for).
     tool_source: str | Mapping[str, str] | None = None
+
+    @property
+    def bundled(self) -> bool:
+        """True for a task from a file that ships with the project (under ``tasks/``): its
+        reference programs are the project's own, not a task file's author's."""
+        return bool(self.source) and Path(self.source).resolve().is_relative_to(PACKAGE_DIR)

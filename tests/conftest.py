@@ -14,6 +14,9 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CODEACT_EXPLORER_HOME", str(home))
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    # The tests' own task files are trusted: the scripted tool-calling agent plays them on the
+    # host (test_scripted_refuses_task_files.py checks the refusal without this).
+    monkeypatch.setenv("CODEACT_EXPLORER_PLAY_TASK_FILES", "1")
     return home
 
 

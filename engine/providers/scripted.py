@@ -24,6 +24,7 @@ import ast
 import asyncio
 import hashlib
 import json
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,14 @@ class ScriptedProvider:
             raise ProviderError(
                 f"The scripted provider has no reference program for task {self.task.id!r}; "
                 "add `reference` to the task or use the mistral provider.", kind="config")
+        if not self.mode.writes_code and not plays_on_host(self.task):
+            raise ProviderError(
+                f"The scripted tool-calling agent runs a task's reference programs in this "
+                f"process, outside the sandbox, so it plays only the bundled tasks; "
+                f"{self.task.id!r} comes from {self.task.source or 'a task file'}: race it in "
+                "the CodeAct modes (their programs run in the sandbox), with a live model, or "
+                f"set {PLAY_TASK_FILES_ENV}=1 if you trust that file's programs.",
+                kind="config")
         calls: list[tuple[str, dict[str, Any]]] = []
         if self.mode.writes_code:
             text = self.codeact_reply(request.messages)
@@ -170,6 +179,21 @@ class ScriptedProvider:
                 return "", play.pending
             return outcome, []
         return f"I could not complete the task. The last error was: {failure}", []
+
+
+PLAY_TASK_FILES_ENV = "CODEACT_EXPLORER_PLAY_TASK_FILES"
+
+
+def plays_on_host(task: Task) -> bool:
+    """Whether the scripted tool-calling agent may play ``task``'s reference programs.
+
+    Playing a program as tool calls executes it in this process (``program_play``), not in the
+    sandbox, with this user's rights: a task file's ``reference = ["while True: pass"]`` would
+    hang the app, and ``open(...)`` would write on the host. So only the project's own tasks
+    are played, unless the user says they trust task files (``CODEACT_EXPLORER_PLAY_TASK_FILES``
+    set to ``1``). The CodeAct modes send the programs to the sandbox and need no such trust.
+    """
+    return task.bundled or os.environ.get(PLAY_TASK_FILES_ENV) == "1"
 
 
 def _play_program(play: ProgramPlay, program: str, filename: str,
