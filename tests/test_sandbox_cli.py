@@ -98,3 +98,23 @@ def test_a_limit_inside_the_program_keeps_its_traceback_and_notice(tmp_path, cap
     err = capsys.readouterr().err
     assert 'File "<code>", line 2' in err and "SandboxLimit" in err
     assert "The sandbox stopped the program: the argument-size limit was hit." in err
+
+
+def test_a_home_that_is_a_file_is_one_sentence(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home-is-a-file"
+    home.write_text("")
+    monkeypatch.setenv("CODEACT_EXPLORER_HOME", str(home))
+    monkeypatch.setattr("sys.stdin", io.StringIO("print(1)\n"))
+    assert main(["sandbox", "run", "-"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "is a file, not a folder" in err
+
+
+def test_a_cache_folder_that_cannot_be_made_is_one_sentence(tmp_path):
+    from wasm_sandbox import SandboxError
+    from wasm_sandbox.runtime import prepare
+
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("")
+    with pytest.raises(SandboxError, match="cannot be made"):
+        prepare(blocker / "wasm")

@@ -268,8 +268,15 @@ def _sidecar_ok(module: Path, sidecar: Path, expect: dict,
 
 
 def _compile(wasm: Path, module: Path, sidecar: Path, expect: dict) -> None:
-    """Compile in a child process, then rename the result and its sidecar into place."""
-    module.parent.mkdir(parents=True, exist_ok=True)
+    """Compile in a child process, then rename the result and its sidecar into place.
+
+    Raises ``SandboxError`` (one sentence) when the cache folder cannot be made or written."""
+    try:
+        module.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, no permission
+        raise SandboxError(f"The compiled-module cache folder {module.parent} cannot be made "
+                           f"({exc.strerror or exc}); point the cache at a writable folder."
+                           ) from exc
     fd, tmp_name = _mkstemp(module.name, module.parent)
     os.close(fd)
     tmp = Path(tmp_name)

@@ -66,6 +66,9 @@ def sandbox_run(args: argparse.Namespace) -> int:
     from engine.settings import paths
     from wasm_sandbox import Sandbox
 
+    problem = paths().problem()
+    if problem:
+        raise UserError(problem)
     code = _read_code(args.file)
     # The platform is built at the first host call: 19 ms idle, 45-70 ms at load 3 on 2 cores,
     # where building it beside the loading interpreter only slowed the interpreter down
