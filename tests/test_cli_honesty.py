@@ -94,3 +94,19 @@ def test_a_home_that_is_a_file_is_one_sentence_before_anything_runs(
     assert main(argv) == 2
     line = _one_sentence(capsys.readouterr().err)
     assert "is a file, not a folder" in line and "CODEACT_EXPLORER_HOME" in line
+
+
+@pytest.mark.parametrize("url, said", [
+    ("http://localhost:99999", "Port out of range"),
+    ("notaurl", "not an http(s) URL with a host"),
+    ("ftp://x", "not an http(s) URL with a host"),
+    ("http://", "not an http(s) URL with a host"),
+])
+@pytest.mark.parametrize("command", [["bench", "--provider", "openai"], ["--provider", "openai"]])
+def test_a_server_url_that_cannot_work_is_one_sentence_before_anything_starts(
+        url: str, said: str, command: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--server-url", url])
+    assert stop.value.code == 2
+    line = _one_sentence(capsys.readouterr().err)
+    assert said in line and repr(url) in line
