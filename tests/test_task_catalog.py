@@ -66,3 +66,10 @@ def test_each_command_says_the_same_sentence_for_a_reused_id(tmp_path: Path, cap
     captured = capsys.readouterr()
     assert captured.err == f"codeact-explorer: {clash_sentence(path)}\n"
     assert captured.out == ""
+
+
+def test_bench_without_tasks_runs_the_task_file_s_own(tmp_path: Path) -> None:
+    """`bench --task-file F` with no --tasks races F's tasks, not the article's five."""
+    path = user_file(tmp_path, "mine")
+    assert [t.id for t in select_tasks(None, path)] == ["mine"]
+    assert all(t.article for t in select_tasks(None, None)) and len(select_tasks(None, None)) == 5

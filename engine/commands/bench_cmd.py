@@ -56,9 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="model name (mistral default: "
                                                  "mistral-small-latest)")
     add_server_flags(p)
-    p.add_argument("--tasks", default="seed", metavar="ID,...|seed|all",
-                   help="task ids separated by commas, 'seed' (the article's five, default) "
-                        "or 'all'")
+    p.add_argument("--tasks", default=None, metavar="ID,...|seed|all",
+                   help="task ids separated by commas, 'seed' (the article's five) or 'all'; "
+                        "default: the --task-file's own tasks when one is given, else 'seed'")
     p.add_argument("--task-file", type=Path, default=None,
                    help="a TOML file of your own tasks (they join the bundled ones)")
     p.add_argument("--tools", default=None, metavar="SOURCE", choices=list(TOOL_SOURCES),
@@ -104,16 +104,23 @@ def parse_rate_flag(text: str) -> float | str | None:
         raise UserError(str(exc)) from exc
 
 
-def select_tasks(spec: str, task_file: Path | None,
+def select_tasks(spec: str | None, task_file: Path | None,
                  source: ToolSourceSpec | None = None) -> list[Task]:
     """The tasks named by ``--tasks`` (raises ``UserError`` naming what is wrong); with a tool
-    source that has tasks of its own, among those ("seed" then means all of them)."""
+    source that has tasks of its own, among those ("seed" then means all of them). ``spec``
+    None (no ``--tasks``): the tasks of ``task_file`` when it is given, else "seed"."""
     own = source.tasks if source is not None else None
     try:
         catalog = TaskCatalog.load(task_file, base=own)
     except TaskFileError as exc:
         raise UserError(str(exc)) from exc
     everything = list(catalog)
+    if spec is None:
+        mine = [t for t in everything if task_file is not None and t.source
+                and Path(t.source).resolve() == task_file.resolve()]
+        if mine:
+            return mine
+        spec = "seed"
     key = spec.strip().lower()
     if key == "all" or (key == "seed" and own is not None):
         return everything
