@@ -208,7 +208,7 @@ class TaskResult:
             return {"value": None, "pairs": 0, "why": why}
         b_tokens = sum(ModeStats.total(b) for b, _ in pairs)
         o_tokens = sum(ModeStats.total(o) for _, o in pairs)
-        value = round(1 - o_tokens / b_tokens, 4) if b_tokens else None
+        value = 1 - o_tokens / b_tokens if b_tokens else None
         return {"value": value, "pairs": len(pairs),
                 "why": None if value is not None else "the baseline used no tokens"}
 
