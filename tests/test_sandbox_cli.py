@@ -118,3 +118,25 @@ def test_a_cache_folder_that_cannot_be_made_is_one_sentence(tmp_path):
     blocker.write_text("")
     with pytest.raises(SandboxError, match="cannot be made"):
         prepare(blocker / "wasm")
+
+
+def test_a_compile_is_said_once_and_a_cached_module_says_nothing(tmp_path, monkeypatch, capsys):
+    """A cold (or corrupt, rebuilt) cache costs seconds: the user is told before they pass."""
+    from wasm_sandbox import runtime
+
+    compiled = shared_cache()
+    compiles: list[str] = []
+
+    def compile_stand_in(wasm, module, sidecar, expect):  # the session's module, not 5-10 s
+        compiles.append(str(module))
+        link_cache_into(compiled, module.parent)
+
+    monkeypatch.setenv("CODEACT_EXPLORER_HOME", str(tmp_path / "cold-home"))
+    monkeypatch.setattr(runtime, "_compile", compile_stand_in)
+    for expected in ("compiling the interpreter (once", None):
+        monkeypatch.setattr("sys.stdin", io.StringIO("print(1)\n"))
+        assert main(["sandbox", "run", "-"]) == 0
+        out, err = capsys.readouterr()
+        assert out == "1\n"
+        assert (expected in err) if expected else ("compiling" not in err)
+    assert len(compiles) == 1
