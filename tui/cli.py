@@ -111,7 +111,7 @@ def check_flags(args: argparse.Namespace) -> str | None:
     from engine.settings import paths
     from engine.toolboxes import TOOL_SOURCES, ToolSourceError, mcp_source  # 0.4 s, see above
     from tui.backend import Backend, BackendError
-    from tui.choices import default_provider
+    from tui.choices import PROVIDERS, default_provider
 
     if args.tools is not None and args.tools not in TOOL_SOURCES:
         return (f"there is no tool source {args.tools!r}; the sources are: "
@@ -131,10 +131,12 @@ def check_flags(args: argparse.Namespace) -> str | None:
             parse_modes(args.modes)
         except UnknownModeError as exc:
             return one_sentence(exc)
+    chosen = default_provider(args.provider)
     try:
-        spec = provider_spec(default_provider(args.provider))
-    except ProviderError as exc:
-        return one_sentence(exc)
+        spec = provider_spec(chosen)
+    except ProviderError:
+        return (f"there is no provider {chosen!r} in the app; use one of {', '.join(PROVIDERS)} "
+                "(a replay is chosen in the app's history, h).")
     if spec.replays:
         return (f"--provider {spec.name} is chosen in the app's history (h), not on the "
                 "command line.")

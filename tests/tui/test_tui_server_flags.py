@@ -57,6 +57,7 @@ def test_the_provider_flag_follows_the_registry(monkeypatch):
     missing = check_flags(_args("--provider", "openai", "--model", "llama3.1"))
     assert missing and "OPENAI_API_KEY" in missing and "--server-url" in missing
     unknown = check_flags(_args("--provider", "nope"))
-    assert unknown and "Unknown provider 'nope'" in unknown and "openai" in unknown
+    assert unknown and "no provider 'nope'" in unknown and "openai" in unknown
+    assert "use one of scripted, mistral, openai " in unknown  # not replay: the app refuses it
     replay = check_flags(_args("--provider", "replay"))
     assert replay and "history" in replay
