@@ -409,8 +409,7 @@ class Interpreters:
             if exc.exit_code is not None:
                 failure = f"the interpreter exited with status {exc.exit_code}"
             else:
-                lines = str(exc).strip().splitlines()
-                failure = lines[0] if lines else "trap"
+                failure = trap_reason(str(exc))
         with self.lock:
             self._read_ctl()  # a start the watchdog has not applied yet still counts
             self.ended = True  # the watchdog leaves the report to this thread
@@ -454,6 +453,14 @@ class Interpreters:
         data = ("\n!" + self.token + body + "\n").encode()
         while data:
             data = data[os.write(self.gout, data) :]
+
+
+def trap_reason(message: str) -> str:
+    """The cause in a wasmtime trap message, which opens with "error while executing at wasm
+    backtrace:", lists frames, and ends with "Caused by:" and the trap (e.g. "wasm trap: call
+    stack exhausted"): that last line, without its "wasm trap: " prefix."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return lines[-1].removeprefix("wasm trap: ") if lines else "trap"
 
 
 def ctl_line(ctl: int, buf: bytes) -> tuple[bytes, bytes]:
