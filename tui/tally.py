@@ -146,10 +146,15 @@ class RaceTally:
         default_factory=dict)
 
     def reset(self, modes: tuple[str, ...], task_id: str = "") -> None:
-        """Start a new run of ``modes`` on ``task_id``; a finished run is kept to compare."""
+        """Start a new run of ``modes`` on ``task_id``; a finished run is kept to compare.
+
+        Another task forgets the title and the task prompt the last run sent: they were the
+        previous task's (the banner would show them as this task's edited prompt)."""
         self.remember()
         ordered = [m for m in MODE_IDS if m in modes] + [m for m in modes if m not in MODE_IDS]
         self.modes = {m: ModeTally(m) for m in ordered}
+        if task_id != self.task_id:
+            self.task_title = self.task_prompt = ""
         self.task_id = task_id
 
     def remember(self) -> None:

@@ -14,6 +14,7 @@ from engine.toolboxes import TOOL_SOURCES
 from tasks.suite import load_tasks
 from tui.app import ExplorerApp
 from tui.choices import RunChoice
+from tui.commands import race_commands
 from tui.messages import RaceEvents
 from tui.screens.history import HistoryScreen
 from tui.screens.prompts import PromptEditorScreen
@@ -208,3 +209,19 @@ async def test_the_header_shows_the_task_prompt_the_run_sent(real_engine):
         await app.workers.wait_for_complete()
         await until(pilot, lambda: not screen.running, "the rerun to end", tries=600)
         assert "Keep it short." in str(screen.banner.prompt.render())
+
+
+async def test_after_a_race_another_task_shows_its_own_prompt_unedited(real_engine):
+    app = ExplorerApp(RunChoice(task_id=TASK, pace=0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.race_screen
+        await until(pilot, lambda: screen.tasks, "the bundled tasks")
+        await run_to_end(pilot, app)
+        other = next(t for t in screen.tasks if t.id != TASK)
+        pick = {title: cb for title, cb, _ in race_commands(screen)}
+        pick[f"Task: {other.title}"]()  # the palette's "Task: …"
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        banner = " ".join(str(screen.banner.prompt.render()).split())
+        assert other.prompt.split()[0] in banner and "edited" not in banner
+        assert " ".join(other.prompt.split())[:40] in banner

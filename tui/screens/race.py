@@ -260,7 +260,8 @@ class RaceScreen(Screen[None]):
             title, prompt = self.tally.task_title or title, self.tally.task_prompt
         elif task is not None and self.tally.task_id == task.id and self.tally.task_prompt:
             prompt = self.tally.task_prompt  # what the last run of this task sent (an edit)
-        elif self.saved_prompts is not None and self.saved_prompts.task_prompt:
+        elif (task is not None and self.saved_prompts is not None
+              and self.saved_prompts.choice.task_id == task.id and self.saved_prompts.task_prompt):
             prompt = self.saved_prompts.task_prompt  # the saved edit the next run will send
         choice = self.choice.with_(modes=self._shown_modes) if self._shown_modes else self.choice
         compact = 0 < self.size.width < NARROW
