@@ -72,14 +72,16 @@ class RunsLoaded(Message):
 
 
 class RunExported(Message):
-    """A run was written to ``path`` (or could not be: ``error``)."""
+    """A run was written to ``path`` in ``folder`` (or could not be: ``error``)."""
 
     bubble = False  # handled by the screen that started the work; the app need not see it
 
-    def __init__(self, path: str | None, error: str | None = None) -> None:
+    def __init__(self, path: str | None, error: str | None = None,
+                 folder: Path | None = None) -> None:
         super().__init__()
         self.path = path
         self.error = error
+        self.folder = folder
 
 
 class PromptsLoaded(Message):

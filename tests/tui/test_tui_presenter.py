@@ -100,6 +100,40 @@ async def test_exports_go_to_the_data_folder_by_default_or_to_the_folder_picked(
         await until(pilot, lambda: load_settings()[0].export_dir == chosen, "remembered")
 
 
+async def test_a_folder_that_failed_is_not_remembered_one_that_worked_is(tmp_path):
+    backend = FakeBackend()
+    app = ExplorerApp(RunChoice(pace=0), backend=backend)
+    messages: list = []
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    bad, good = not_a_folder / "x", tmp_path / "talk"
+
+    async def export_to(pilot, folder: Path) -> None:
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.runs,
+                    "the history")
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
+        app.screen.query_one("#export-folder").value = str(folder)
+        app.screen.query_one("#formats").focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+
+    async with app.run_test(size=(160, 40), notifications=True,
+                            message_hook=messages.append) as pilot:
+        before = app.export_dir
+        await pilot.press("h")
+        await export_to(pilot, bad)
+        await until(pilot, lambda: any("Not a directory" in n for n in notified(messages)),
+                    "the error")
+        await app.workers.wait_for_complete()
+        assert app.export_dir == before and load_settings()[0].export_dir != bad
+        assert str(bad) not in str(app.screen.note.render())
+        await export_to(pilot, good)
+        await until(pilot, lambda: backend.exports, "the export")
+        assert backend.exports[0].parent == good and app.export_dir == good
+        await until(pilot, lambda: load_settings()[0].export_dir == good, "remembered")
+
+
 async def test_theme_modes_pace_and_task_are_remembered_for_the_next_session(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

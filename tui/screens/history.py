@@ -212,24 +212,28 @@ class HistoryScreen(Screen[tuple[str, tuple[str, ...]] | None]):
     def _export(self, run: RunSummary, picked: tuple[str, Path] | None) -> None:
         if picked:
             fmt, folder = picked
-            if folder != self.export_dir:
-                self.export_dir = folder
-                if self.on_folder is not None:
-                    self.on_folder(folder)
             self.export_run(run.run_id, fmt, folder)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def export_run(self, run_id: str, fmt: str, folder: Path) -> None:
         try:
-            self.post_message(RunExported(str(self.backend.export_run(run_id, fmt, folder))))
+            written = self.backend.export_run(run_id, fmt, folder)
+            self.post_message(RunExported(str(written), folder=folder))
         except (BackendError, OSError) as exc:
             self.post_message(RunExported(None, error=one_sentence(exc)))
 
     def on_run_exported(self, message: RunExported) -> None:
         if message.error:
             self.notify(message.error, title="Export", severity="error")
-        else:
-            self.notify(f"Written to {message.path}", title="Export", timeout=6)
+            return
+        self.notify(f"Written to {message.path}", title="Export", timeout=6)
+        # Another folder is remembered only once a file was written there: a folder that
+        # failed would break every later export and screenshot (c), session after session.
+        folder = message.folder
+        if folder is not None and folder != self.export_dir:
+            self.export_dir = folder
+            if self.on_folder is not None:
+                self.on_folder(folder)
 
     def action_reload(self) -> None:
         self.load_runs()
