@@ -207,24 +207,24 @@ class Backend:
         except Exception as exc:
             raise BackendError(one_sentence(exc)) from exc
         suffix = {"markdown": "md"}.get(fmt, fmt)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"codeact-run-{run_id}.{suffix}"
-            target.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise BackendError(f"could not write to {folder} ({exc.strerror or exc}).") from exc
-        return target
+        return _write_into(folder, f"codeact-run-{run_id}.{suffix}", text)
 
     def save_screenshot(self, svg: str, folder: Path) -> Path:
         """Write an SVG screenshot into ``folder`` (made if missing), named by the time."""
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"codeact-screen-{stamp}.svg"
-            target.write_text(svg, encoding="utf-8")
-        except OSError as exc:
-            raise BackendError(f"could not write to {folder} ({exc.strerror or exc}).") from exc
-        return target
+        return _write_into(folder, f"codeact-screen-{stamp}.svg", svg)
+
+
+def _write_into(folder: Path, name: str, text: str) -> Path:
+    """Write ``text`` (UTF-8) as ``folder/name``, making the folder; ``BackendError`` in one
+    sentence when it cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BackendError(f"could not write to {folder} ({exc.strerror or exc}).") from exc
+    return target
 
 
 def _task_info(task: Task, source: str) -> TaskInfo:
