@@ -63,8 +63,10 @@ class Sandbox:
     ``process.prestart()`` to run the first interpreter (started before this sandbox was set
     up; it is killed if the setup fails). ``guest_api`` may also be a function returning the
     mapping: it is called once the interpreter's process has its module, so building the API
-    overlaps with the interpreter's start. Raises ``ValueError`` (one sentence) for a malformed
-    ``guest_api`` and ``SandboxError`` when the interpreter cannot be set up.
+    overlaps with the interpreter's start. ``on_compile`` is called before the module has to be
+    compiled (a cold or corrupt cache: seconds), so a caller can say so. Raises ``ValueError``
+    (one sentence) for a malformed ``guest_api`` and ``SandboxError`` when the interpreter
+    cannot be set up.
     """
 
     def __init__(
@@ -75,13 +77,14 @@ class Sandbox:
         cache_dir: Path | str | None = None,
         fork_server: bool = True,
         child: ChildProcess | None = None,
+        on_compile: Callable[[], object] | None = None,
     ) -> None:
         self.limits = limits if limits is not None else Limits()
         self._token = os.urandom(16).hex()
         limits_dict = self.limits.to_dict()
         try:
             self.runtime: RuntimeInfo = prepare(
-                Path(cache_dir) if cache_dir is not None else None
+                Path(cache_dir) if cache_dir is not None else None, on_compile=on_compile
             )
             init = {"token": self._token, "limits": limits_dict,
                     "module": module_args(self.runtime)}

@@ -65,7 +65,6 @@ def sandbox_run(args: argparse.Namespace) -> int:
         child = prestart()
     from engine.settings import paths
     from wasm_sandbox import Sandbox
-    from wasm_sandbox.runtime import prepare
 
     problem = paths().problem()
     if problem:
@@ -91,14 +90,12 @@ def sandbox_run(args: argparse.Namespace) -> int:
         return guest_api_spec()
 
     try:
-        # Said before a compile (a fresh install, or a corrupt cache being rebuilt: 4-10 s that
-        # were silent); with the module cached this is a stat of its files, 0.4 ms.
-        prepare(paths().wasm_cache, on_compile=lambda: print(
-            "codeact-explorer: compiling the interpreter (once; a few seconds)…",
-            file=sys.stderr, flush=True))
-        # No fork server: a zygote would make this process wait while it loads.
+        # No fork server: a zygote would make this process wait while it loads. A compile
+        # (a fresh install, or a corrupt cache being rebuilt: 4-10 s that were silent) is said.
         with Sandbox(host_call, guest_api, cache_dir=paths().wasm_cache,
-                     fork_server=False, child=child) as sandbox:
+                     fork_server=False, child=child, on_compile=lambda: print(
+                         "codeact-explorer: compiling the interpreter (once; a few seconds)…",
+                         file=sys.stderr, flush=True)) as sandbox:
             if sandbox.runtime.note:
                 print(f"codeact-explorer: {sandbox.runtime.note}.", file=sys.stderr)
             result = sandbox.run(code)
